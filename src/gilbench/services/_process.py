@@ -1,0 +1,102 @@
+"""Start and stop helper processes in their own process group.
+
+Every service and trial runs in a new session so that one ``killpg`` ends it and
+everything it forked (pool workers, uvicorn workers), and so that a Ctrl-C in the
+terminal reaches only gilbench, which then stops them in order.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+
+
+class ServiceError(RuntimeError):
+    """A helper process did not start or did not say it was ready."""
+
+
+def spawn(argv: Sequence[str], *, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
+    """Start ``argv`` in a new session (its own process group)."""
+    return subprocess.Popen(list(argv), start_new_session=True, env=env, **kwargs)
+
+
+def read_ready_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str:
+    """Read stdout lines until one starts with ``prefix``; return the rest of it.
+
+    Raises ServiceError with the process's last output if it exits or times out first.
+    """
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    fd = proc.stdout.fileno()
+    buf = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            stop(proc)
+            raise ServiceError(f"not ready after {timeout:.0f} s: {' '.join(seen[-3:])}".strip())
+        ready, _, _ = select.select([fd], [], [], min(left, 0.2))
+        if not ready:
+            if proc.poll() is not None:
+                raise ServiceError(f"exited with code {proc.returncode}: {' '.join(seen[-3:])}".strip())
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            proc.wait(timeout=5)
+            raise ServiceError(f"exited with code {proc.returncode}: {' '.join(seen[-3:])}".strip())
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            text = line.decode(errors="replace").strip()
+            if text.startswith(prefix):
+                return text[len(prefix):].strip()
+            seen.append(text)
+
+
+def stop(proc: subprocess.Popen, grace: float = 2.0) -> None:
+    """SIGTERM the process group, wait up to ``grace`` s, then SIGKILL it. Idempotent."""
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        pgid = None
+    if pgid is not None and proc.poll() is None:
+        _killpg(pgid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    if pgid is not None:
+        # Children of the group may outlive the leader (pool workers): kill them too.
+        _killpg(pgid, signal.SIGKILL)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    for stream in (proc.stdout, proc.stderr, proc.stdin):
+        if stream is not None:
+            stream.close()
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child Python: this one, with gilbench importable."""
+    import gilbench
+
+    src = os.path.dirname(os.path.dirname(os.path.abspath(gilbench.__file__)))
+    env = dict(os.environ)
+    paths = [src] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != src]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    if extra:
+        env.update(extra)
+    return env

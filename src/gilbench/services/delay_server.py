@@ -1,0 +1,157 @@
+"""A local replica of httpbin's ``/delay/N``: the seed's "slow API", on loopback.
+
+Runs as its own process (``python -m gilbench.services.delay_server``), asynchronous
+(aiohttp), so one process holds thousands of concurrent delayed requests. Endpoints:
+
+- ``GET /delay/{seconds}``: waits ``seconds`` (float, capped at 10), then echoes
+  ``url``, ``args``, ``headers`` and ``origin`` as httpbin does.
+- ``GET /doc?items=N&seed=S``: a deterministic nested JSON document (for parse workloads).
+- ``GET /health``: ``{"ok": true}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import subprocess
+import sys
+from types import TracebackType
+
+MAX_DELAY_S = 10.0
+READY_PREFIX = "GILBENCH-DELAY-SERVER-PORT"
+
+
+def make_document(items: int, seed: int = 0) -> dict:
+    """A nested document of ``items`` records, the same for the same (items, seed)."""
+    rng = random.Random(seed)
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+    return {
+        "items": [
+            {
+                "id": i,
+                "name": " ".join(rng.choice(words) for _ in range(3)),
+                "price": round(rng.uniform(1, 1000), 2),
+                "tags": [rng.choice(words) for _ in range(4)],
+                "stock": {"warehouse": rng.randrange(100), "store": rng.randrange(20)},
+            }
+            for i in range(items)
+        ]
+    }
+
+
+def _build_app():
+    from aiohttp import web
+
+    async def delay(request: web.Request) -> web.Response:
+        try:
+            seconds = float(request.match_info["seconds"])
+        except ValueError:
+            return web.json_response({"error": "delay must be a number"}, status=400)
+        seconds = min(max(seconds, 0.0), MAX_DELAY_S)
+        await asyncio.sleep(seconds)
+        return web.json_response(
+            {
+                "args": dict(request.query),
+                "headers": dict(request.headers),
+                "origin": request.remote,
+                "url": str(request.url),
+            }
+        )
+
+    async def doc(request: web.Request) -> web.Response:
+        items = min(int(request.query.get("items", "100")), 100_000)
+        seed = int(request.query.get("seed", "0"))
+        return web.json_response(make_document(items, seed))
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/delay/{seconds}", delay)
+    app.router.add_get("/doc", doc)
+    app.router.add_get("/health", health)
+    return app
+
+
+def raise_fd_limit() -> None:
+    """Lift the soft open-files limit to the hard one: 1,000 sockets exceed the usual 1,024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+async def _serve(host: str, port: int) -> None:
+    from aiohttp import web
+
+    raise_fd_limit()
+    runner = web.AppRunner(_build_app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=4096, reuse_address=True)
+    await site.start()
+    bound = runner.addresses[0][1]
+    print(f"{READY_PREFIX} {bound}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    asyncio.run(_serve(args.host, args.port))
+
+
+class DelayServer:
+    """The delay server as a context manager: ``with DelayServer() as s: s.url``."""
+
+    def __init__(self, python: str = sys.executable, startup_timeout: float = 20.0):
+        self.python = python
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("delay server not started")
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "DelayServer":
+        from gilbench.services import _process
+
+        self.proc = _process.spawn(
+            [self.python, "-m", "gilbench.services.delay_server", "--host", "127.0.0.1", "--port", "0"],
+            stdout=subprocess.PIPE,
+            env=_process.child_env(),
+        )
+        try:
+            self.port = int(_process.read_ready_line(self.proc, READY_PREFIX, self.startup_timeout))
+        except _process.ServiceError as exc:
+            raise _process.ServiceError(f"delay server {exc}") from None
+        return self
+
+    def stop(self) -> None:
+        from gilbench.services import _process
+
+        if self.proc is not None:
+            _process.stop(self.proc)
+            self.proc = None
+
+    def __enter__(self) -> "DelayServer":
+        return self.start()
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+
+if __name__ == "__main__":
+    main()
