@@ -1,0 +1,1 @@
+"""From rows to advice: classification, scaling and recommendation. Pure functions."""

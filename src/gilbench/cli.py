@@ -1,0 +1,271 @@
+"""The ``gilbench`` command: parse, call, print. Measuring lives in ``engine``, formatting in ``report``.
+
+Exit codes (contract): 0 ok; 1 a measurement failed (results still written); 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from gilbench import strategies as strategy_registry
+from gilbench.errors import UsageError
+from gilbench.workloads import all_workloads
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + message
+        raise UsageError(message)
+
+
+# -- argument types ----------------------------------------------------------------------------
+def int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"expected numbers >= 1, got {text!r}")
+    return sorted(set(values))
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _add_measure_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-s", "--strategy", action="append", metavar="STRATEGY", help=f"repeatable; one of {', '.join(strategy_registry.NAMES)} (default: all)")
+    p.add_argument("--workers", type=int_list, metavar="1,2,4", help="worker counts to sweep (default: the workload's own)")
+    p.add_argument("--tasks", type=positive_int, metavar="N", help="tasks per pass (default: the workload's own, at least the largest worker count)")
+    p.add_argument("--samples", type=positive_int, metavar="N", help="timed passes per measurement (default 5, --quick 3)")
+    p.add_argument("--timeout", type=positive_float, default=300.0, metavar="SECONDS", help="per measurement (default 300)")
+    p.add_argument("--start-method", choices=["fork", "spawn", "forkserver"], help="multiprocessing start method for 'processes'")
+    p.add_argument("--quick", action="store_true", help="fewer samples and smaller tasks: a first look in seconds")
+    p.add_argument("--json", metavar="PATH", help="write results here, updated after every measurement")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gilbench", description="How does the GIL affect this workload, and which concurrency model should it use?")
+    parser.add_argument("--version", action="version", version=f"gilbench {__import__('gilbench').__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="reproduce the post's experiments and more, on this machine")
+    run.add_argument("-w", "--workload", action="append", metavar="WORKLOAD", help="repeatable (default: all); see 'gilbench list'")
+    run.add_argument("--python", action="append", metavar="PATH", help="interpreter to run the trials in; repeatable (default: this one)")
+    run.add_argument("--count", type=positive_int, metavar="N", help="cpu.count loop size (default: calibrated to ~0.5 s per task; the post uses 50000000)")
+    run.add_argument("--delay", type=positive_float, metavar="SECONDS", help="io.http slow-API delay (default 2, as in the post)")
+    run.add_argument("--sleep", type=positive_float, metavar="SECONDS", help="io.sleep seconds per task (default 0.5)")
+    _add_measure_options(run)
+
+    sub.add_parser("list", help="workloads, strategies and interpreters found here")
+    sub.add_parser("doctor", help="is this machine fit to measure on? why not?")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # Tables need room; rich falls back to 80 columns when stdout is not a terminal.
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return EXIT_USAGE
+        return COMMANDS[args.command](args, console)
+    except UsageError as exc:
+        print(f"gilbench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("gilbench: interrupted; every process it started is stopped, results so far are kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C, so clean-up runs
+    raise KeyboardInterrupt
+
+
+# -- run ---------------------------------------------------------------------------------------
+def _select_workloads(names: list[str] | None):
+    known = all_workloads()
+    for name in names or []:
+        if name not in known:
+            raise UsageError(f"unknown workload {name!r}; known: {', '.join(known)}")
+    return [known[n] for n in (names or known)]
+
+
+def _select_strategies(names: list[str] | None) -> list[str]:
+    for name in names or []:
+        if name not in strategy_registry.NAMES:
+            raise UsageError(f"unknown strategy {name!r}; known: {', '.join(strategy_registry.NAMES)}")
+    chosen = list(dict.fromkeys(names or strategy_registry.NAMES))
+    if "sequential" not in chosen:  # every speedup is against sequential
+        chosen.insert(0, "sequential")
+    return chosen
+
+
+def _check_json_path(path: str | None) -> None:
+    from gilbench.engine.results import check_writable
+
+    if path and (why := check_writable(path)):
+        raise UsageError(f"cannot write --json {path}: {why}")
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.engine.session import Plan
+
+    params = {k: v for k, v in (("count", args.count), ("delay", args.delay), ("seconds", args.sleep)) if v is not None}
+    plan = Plan(
+        workloads=_select_workloads(args.workload),
+        strategies=_select_strategies(args.strategy),
+        pythons=args.python or [sys.executable],
+        workers=args.workers,
+        tasks=args.tasks,
+        params=params,
+        quick=args.quick,
+        samples=args.samples,
+        timeout=args.timeout,
+        start_method=args.start_method,
+    )
+    return execute(plan, args.json, console)
+
+
+def execute(plan, json_path: str | None, console: Console) -> int:
+    """Run a plan with a progress bar, then print the tables. Shared by run and bench."""
+    from gilbench.engine.environment import InterpreterError
+    from gilbench.engine.session import Session
+    from gilbench.report import terminal
+
+    _check_json_path(json_path)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        console=console, transient=True,
+    )
+    state: dict = {"task": None, "samples": 1}
+
+    def on_event(e: dict) -> None:
+        kind = e["type"]
+        if kind == "plan":
+            state["samples"] = e["samples"]
+            state["task"] = progress.add_task("starting", total=e["trials"] * e["samples"])
+        elif kind == "trial":
+            progress.update(state["task"], description=f"{e['workload']} · {e['strategy']} x{e['workers']} · {e['python']} · round {e['round'] + 1}")
+        elif kind == "sample":
+            progress.advance(state["task"])
+        elif kind == "row":
+            row = e["row"]
+            # Rows that stopped early (skipped, failed) will never send their remaining samples.
+            progress.advance(state["task"], state["samples"] - (row.wall_s["n"] if row.wall_s else 0))
+            if row.status != "ok":
+                progress.console.print(f"  {row.workload} / {row.strategy} x{row.workers}: {row.status}: {row.error or row.reason}", markup=False, highlight=False)
+        elif kind == "service":
+            progress.update(state["task"], description=f"starting {e['name']}")
+        elif kind == "calibrate":
+            progress.update(state["task"], description=f"calibrating {e['workload']} to {e['target_s']:.2f} s per task")
+
+    session = Session(plan, on_event=on_event, json_path=json_path)
+    try:
+        with progress:
+            doc = session.run().to_dict()
+    except InterpreterError as exc:
+        raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        if json_path:
+            console.print(f"partial results: {json_path}", markup=False)
+        raise
+    print_document(doc, console)
+    if json_path:
+        console.print(f"results: {json_path}", markup=False, highlight=False)
+    return EXIT_FAILED if session.failed else EXIT_OK
+
+
+def print_document(doc: dict, console: Console) -> None:
+    from gilbench.report import terminal
+
+    console.print(terminal.results_table(doc))
+    if doc["recommendations"]:
+        console.print(terminal.recommendations_table(doc))
+        console.print(terminal.task_type_table(doc))
+    for line in terminal.warning_lines(doc):
+        console.print(line, style="yellow", markup=False, highlight=False)
+
+
+# -- list and doctor ---------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from gilbench.engine import environment
+
+    wl = Table(title="Workloads", title_justify="left", header_style="bold")
+    for col in ("name", "family", "tasks x workers", "size knob", "needs", "what"):
+        wl.add_column(col, overflow="fold")
+    for w in all_workloads().values():
+        knob = f"--{w.knob.name} ({'calibrated' if w.knob.default is None else w.knob.default})" if w.knob else "-"
+        needs = ", ".join(n.name for n in w.needs) or "-"
+        missing = w.missing()
+        wl.add_row(w.name, w.family, f"{w.default_tasks} x {w.default_workers}", knob, needs + (f" [red](missing: {missing})[/]" if missing else ""), w.summary)
+    console.print(wl)
+    st = Table(title="Strategies", title_justify="left", header_style="bold")
+    st.add_column("name")
+    st.add_column("here")
+    for name in strategy_registry.NAMES:
+        try:
+            strategy_registry.create(name)
+            st.add_row(name, "[green]available[/]")
+        except strategy_registry.Unavailable as exc:
+            st.add_row(name, f"[yellow]skipped: {exc}[/]")
+    console.print(st)
+    it = Table(title="Interpreters", title_justify="left", header_style="bold")
+    for col in ("label", "path", "build", "GIL"):
+        it.add_column(col)
+    for path in environment.discover_interpreters():
+        try:
+            info = environment.probe_interpreter(path)
+        except environment.InterpreterError as exc:
+            it.add_row("?", path, f"[red]{exc}[/]", "")
+            continue
+        it.add_row(info["label"], path, "free-threaded" if info["free_threaded_build"] else "GIL", "on" if info["gil_enabled"] else "off")
+    console.print(it)
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.engine.doctor import run_checks
+
+    checks = run_checks()
+    style = {"ok": "green", "warn": "yellow", "fail": "red"}
+    for c in checks:
+        console.print(f"[{style[c.status]}]{c.status:>4}[/] {c.name}: {c.detail}", highlight=False)
+    bad = [c for c in checks if c.status != "ok"]
+    verdict = "fit to measure on" if not bad else ("usable, with the caveats above" if all(c.status == "warn" for c in bad) else "not fit to measure on")
+    console.print(f"\nThis machine is {verdict}.", style="bold")
+    return EXIT_FAILED if any(c.status == "fail" for c in checks) else EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "doctor": cmd_doctor}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

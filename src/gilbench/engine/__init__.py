@@ -1,0 +1,1 @@
+"""The measurement engine: trial isolation, repeats, metrics, statistics. It never prints."""

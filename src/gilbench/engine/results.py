@@ -1,0 +1,125 @@
+"""The results document (schema ``gilbench/1``): typed rows whose fields document the JSON.
+
+Schema history (keep in step with DESIGN.md):
+- gilbench/1: first version. Fields beyond the contract (``samples_s``, ``note``,
+  ``efficiency``, ``checksum``, ``warnings``, ``command``) are additions readers may ignore.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA = "gilbench/1"
+
+
+@dataclass
+class Row:
+    """One measurement: a workload under one strategy with one worker count on one interpreter."""
+
+    workload: str
+    strategy: str
+    workers: int
+    tasks: int
+    python: str  # the interpreter's label
+    status: str = "ok"  # ok | error | timeout | skipped
+    wall_s: dict | None = None  # median, mean, stdev, min, max, n of one pass over all tasks
+    cpu_s: float | None = None  # median CPU seconds (process + children) of one pass
+    cpu_util: float | None = None  # cpu_s / median wall: the effective parallelism
+    speedup: float | None = None  # sequential median wall / this median wall, same tasks and python
+    speedup_ci95: list[float] | None = None  # percentile-bootstrap 95% interval of the speedup
+    efficiency: float | None = None  # speedup / workers
+    gil_contention: float | None = None  # 0..1 share of time threads waited for the GIL; None: not measured
+    max_rss_mb: float | None = None  # peak resident memory of the trial's processes
+    startup_s: float | None = None  # pool start-up, measured apart from the tasks
+    error: str | None = None
+    reason: str | None = None  # why skipped, or why a metric is missing
+    note: str | None = None  # how it ran, when that differs from the name (e.g. via asyncio.to_thread)
+    samples_s: list[float] = field(default_factory=list)  # every timed pass's wall time
+    checksum: str | None = None  # hash of the task results, compared with sequential's
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def key(self) -> tuple[str, str, int, str]:
+        return (self.workload, self.strategy, self.workers, self.python)
+
+
+@dataclass
+class Warning_:
+    """A measurement caveat, as data; the CLI and the report show it."""
+
+    code: str  # wide-spread | loaded-machine | workers-exceed-cores | results-differ | ...
+    message: str
+    workload: str | None = None
+    strategy: str | None = None
+    workers: int | None = None
+    python: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Document:
+    kind: str  # run | bench
+    command: str
+    created: str
+    environment: dict
+    interpreters: list[dict] = field(default_factory=list)
+    results: list[Row] = field(default_factory=list)
+    recommendations: list[dict] = field(default_factory=list)
+    warnings: list[Warning_] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. calibrated knob values
+
+    def to_dict(self) -> dict:
+        from gilbench import __version__
+
+        return {
+            "schema": SCHEMA,
+            "kind": self.kind,
+            "gilbench_version": __version__,
+            "command": self.command,
+            "created": self.created,
+            "environment": self.environment,
+            "interpreters": self.interpreters,
+            "results": [r.to_dict() for r in self.results],
+            "recommendations": self.recommendations,
+            "warnings": [w.to_dict() for w in self.warnings],
+            **self.extra,
+        }
+
+
+def write_json_atomic(path: str, data: dict) -> None:
+    """Write ``data`` so that ``path`` always holds a whole, valid document."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".gilbench-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def check_writable(path: str) -> str | None:
+    """Why ``path`` cannot be written, or None."""
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        return f"{path} is a directory"
+    if not os.path.isdir(directory):
+        return f"directory {directory} does not exist"
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".gilbench-probe-", dir=directory)
+    except OSError as exc:
+        return f"cannot write in {directory}: {exc.strerror}"
+    os.close(fd)
+    os.unlink(tmp)
+    return None

@@ -1,0 +1,1 @@
+"""Presenting results: terminal tables, HTML, compare, exports. Nothing here measures."""

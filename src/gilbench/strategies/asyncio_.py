@@ -1,0 +1,54 @@
+"""One event loop: the workload's native coroutine, ``workers`` at a time.
+
+A call without an async variant runs through ``asyncio.to_thread`` on a default executor of
+``workers`` threads, and the row says so: that is threads with an event loop in front.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from gilbench.strategies import task_fn
+from gilbench.workloads import Call, resolve
+
+
+class Asyncio:
+    name = "asyncio"
+    note = None
+
+    def available(self, call: Call) -> str | None:
+        return None
+
+    def start(self, workers: int, call: Call) -> None:
+        self._workers = workers
+        self._runner = asyncio.Runner()
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gilbench-async")
+        self._runner.get_loop().set_default_executor(self._executor)
+        coro_path = call.async_func or (call.func if inspect.iscoroutinefunction(resolve(call.func)) else None)
+        if coro_path:
+            self._coro = resolve(coro_path)
+        else:
+            self._coro = None
+            self._fn = task_fn(call)
+            self.note = "no async variant: ran through asyncio.to_thread"
+
+    def run(self, call: Call, tasks: int) -> list[Any]:
+        return self._runner.run(self._gather(call, tasks))
+
+    async def _gather(self, call: Call, tasks: int) -> list[Any]:
+        limit = asyncio.Semaphore(self._workers)
+
+        async def one(i: int) -> Any:
+            async with limit:
+                if self._coro is not None:
+                    return await self._coro(*call.args, **call.kwargs)
+                return await asyncio.to_thread(self._fn, i)
+
+        return await asyncio.gather(*(one(i) for i in range(tasks)))
+
+    def close(self) -> None:
+        self._runner.close()
+        self._executor.shutdown(wait=True, cancel_futures=True)

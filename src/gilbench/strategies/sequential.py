@@ -1,0 +1,25 @@
+"""One task after another in the calling thread: the baseline every speedup is measured against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gilbench.strategies import task_fn
+from gilbench.workloads import Call
+
+
+class Sequential:
+    name = "sequential"
+    note = None
+
+    def available(self, call: Call) -> str | None:
+        return None
+
+    def start(self, workers: int, call: Call) -> None:
+        self._fn = task_fn(call)
+
+    def run(self, call: Call, tasks: int) -> list[Any]:
+        return [self._fn(i) for i in range(tasks)]
+
+    def close(self) -> None:
+        pass

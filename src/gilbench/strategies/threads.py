@@ -1,0 +1,33 @@
+"""A ThreadPoolExecutor: one interpreter, one GIL, ``workers`` OS threads."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from gilbench.strategies import task_fn
+from gilbench.workloads import Call
+
+
+class Threads:
+    name = "threads"
+    note = None
+
+    def available(self, call: Call) -> str | None:
+        return None
+
+    def start(self, workers: int, call: Call) -> None:
+        self._fn = task_fn(call)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gilbench")
+        # Threads are created lazily; start them all now so start-up is not billed to the tasks.
+        list(self._pool.map(_noop, range(workers)))
+
+    def run(self, call: Call, tasks: int) -> list[Any]:
+        return list(self._pool.map(self._fn, range(tasks)))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _noop(i: int) -> int:
+    return i
