@@ -107,7 +107,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    asyncio.run(_serve(args.host, args.port))
+    try:  # uvloop accepts and answers 1,000 connections noticeably faster than the default loop
+        import uvloop
+
+        uvloop.run(_serve(args.host, args.port))
+    except ImportError:
+        asyncio.run(_serve(args.host, args.port))
 
 
 class DelayServer:
