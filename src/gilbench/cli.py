@@ -65,6 +65,13 @@ def _add_measure_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start-method", choices=["fork", "spawn", "forkserver"], help="multiprocessing start method for 'processes'")
     p.add_argument("--quick", action="store_true", help="fewer samples and smaller tasks: a first look in seconds")
     p.add_argument("--json", metavar="PATH", help="write results here, updated after every measurement")
+    _add_output_options(p)
+
+
+def _add_output_options(p: argparse.ArgumentParser, html: bool = True) -> None:
+    if html:
+        p.add_argument("--html", metavar="PATH", help="also write a self-contained HTML report with charts")
+    p.add_argument("--format", choices=["json", "csv", "md"], help="print the results in this format instead of tables (for pasting)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--delay", type=positive_float, metavar="SECONDS", help="io.http slow-API delay (default 2, as in the post)")
     run.add_argument("--sleep", type=positive_float, metavar="SECONDS", help="io.sleep seconds per task (default 0.5)")
     _add_measure_options(run)
+
+    report = sub.add_parser("report", help="an HTML report (charts inline, no network needed) from results files")
+    report.add_argument("results", nargs="+", metavar="RESULTS.json")
+    report.add_argument("-o", "--output", required=True, metavar="REPORT.html")
+
+    compare = sub.add_parser("compare", help="compare two results files row by row, with significance")
+    compare.add_argument("a", metavar="A.json")
+    compare.add_argument("b", metavar="B.json")
+    _add_output_options(compare, html=False)
 
     sub.add_parser("list", help="workloads, strategies and interpreters found here")
     sub.add_parser("doctor", help="is this machine fit to measure on? why not?")
@@ -127,10 +143,7 @@ def _select_strategies(names: list[str] | None) -> list[str]:
 
 
 def _check_json_path(path: str | None) -> None:
-    from gilbench.engine.results import check_writable
-
-    if path and (why := check_writable(path)):
-        raise UsageError(f"cannot write --json {path}: {why}")
+    _check_output_path("--json", path)
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
@@ -148,6 +161,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         samples=args.samples,
         timeout=args.timeout,
         start_method=args.start_method,
+        html_path=args.html,
+        output_format=args.format,
     )
     return execute(plan, args.json, console)
 
@@ -159,9 +174,13 @@ def execute(plan, json_path: str | None, console: Console) -> int:
     from gilbench.report import terminal
 
     _check_json_path(json_path)
+    _check_output_path("--html", getattr(plan, "html_path", None))
+    # With --format the results go to stdout for piping: the progress bar moves to stderr.
+    fmt = getattr(plan, "output_format", None)
+    shown = Console(stderr=True, width=console.width) if fmt else console
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        console=console, transient=True,
+        console=shown, transient=True,
     )
     state: dict = {"task": None, "samples": 1}
 
@@ -193,12 +212,45 @@ def execute(plan, json_path: str | None, console: Console) -> int:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         if json_path:
-            console.print(f"partial results: {json_path}", markup=False)
+            shown.print(f"partial results: {json_path}", markup=False)
         raise
-    print_document(doc, console)
+    emit(doc, console, fmt, getattr(plan, "html_path", None))
     if json_path:
-        console.print(f"results: {json_path}", markup=False, highlight=False)
+        shown.print(f"results: {json_path}", markup=False, highlight=False)
     return EXIT_FAILED if session.failed else EXIT_OK
+
+
+def emit(doc: dict, console: Console, fmt: str | None, html_path: str | None) -> None:
+    """Show a finished document: tables (or --format text on stdout), and the HTML report."""
+    if fmt:
+        from gilbench.report.export import export
+
+        sys.stdout.write(export(doc, fmt))
+        sys.stdout.flush()
+    else:
+        print_document(doc, console)
+    if html_path:
+        from gilbench.report.html import render_html
+
+        _write_text(html_path, render_html([doc]))
+        (Console(stderr=True) if fmt else console).print(f"report: {html_path}", markup=False, highlight=False)
+
+
+def _check_output_path(flag: str, path: str | None) -> None:
+    from gilbench.engine.results import check_writable
+
+    if path and (why := check_writable(path)):
+        raise UsageError(f"cannot write {flag} {path}: {why}")
+
+
+def _write_text(path: str, text: str) -> None:
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=".gilbench-", dir=os.path.dirname(os.path.abspath(path)))
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def print_document(doc: dict, console: Console) -> None:
@@ -210,6 +262,55 @@ def print_document(doc: dict, console: Console) -> None:
         console.print(terminal.task_type_table(doc))
     for line in terminal.warning_lines(doc):
         console.print(line, style="yellow", markup=False, highlight=False)
+
+
+# -- report and compare ------------------------------------------------------------------------
+def _load_results(path: str) -> dict:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("schema") != "gilbench/1":
+        raise UsageError(f"{path} is not a gilbench results file (schema gilbench/1)")
+    return doc
+
+
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.report.html import render_html
+
+    docs = [_load_results(p) for p in args.results]
+    _check_output_path("-o", args.output)
+    try:
+        html = render_html(docs)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    _write_text(args.output, html)
+    console.print(f"report: {args.output}", markup=False, highlight=False)
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    import os
+
+    from gilbench.report.compare import compare, compare_table
+
+    a, b = _load_results(args.a), _load_results(args.b)
+    try:
+        result = compare(a, b, label_a=os.path.basename(args.a), label_b=os.path.basename(args.b))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.format:
+        from gilbench.report.export import export
+
+        sys.stdout.write(export(result, args.format))
+    else:
+        console.print(compare_table(result))
+    return EXIT_OK
 
 
 # -- list and doctor ---------------------------------------------------------------------------
@@ -264,7 +365,7 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     return EXIT_FAILED if any(c.status == "fail" for c in checks) else EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "doctor": cmd_doctor}
+COMMANDS = {"run": cmd_run, "report": cmd_report, "compare": cmd_compare, "list": cmd_list, "doctor": cmd_doctor}
 
 
 if __name__ == "__main__":

@@ -42,6 +42,8 @@ class Plan:
     start_method: str | None = None
     kind: str = "run"
     command: str = ""
+    html_path: str | None = None  # output choices, carried for the CLI
+    output_format: str | None = None
 
     def workers_for(self, w: Workload) -> list[int]:
         return self.workers or [w.default_workers]
