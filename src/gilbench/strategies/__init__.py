@@ -25,6 +25,7 @@ _FACTORIES = {
     "threads": "gilbench.strategies.threads:Threads",
     "asyncio": "gilbench.strategies.asyncio_:Asyncio",
     "processes": "gilbench.strategies.processes:Processes",
+    "dask": "gilbench.strategies.dask_:Dask",
 }
 
 

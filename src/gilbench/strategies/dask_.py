@@ -1,0 +1,61 @@
+"""A Dask distributed cluster: the same tasks as futures on ``workers`` single-threaded workers.
+
+By default a ``LocalCluster`` of worker processes on loopback (no dashboard), which shows what
+Dask's scheduling costs against a plain process pool on one machine. With the scheduler address
+in ``GILBENCH_DASK_SCHEDULER`` (``tcp://host:8786``), the tasks go to that existing cluster
+instead: the way to measure work that outgrows one machine. Task functions must be importable
+on the workers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import Any
+
+from gilbench.strategies import task_fn
+from gilbench.workloads import Call, resolve
+
+
+class Dask:
+    name = "dask"
+
+    def __init__(self) -> None:
+        self.scheduler = os.environ.get("GILBENCH_DASK_SCHEDULER")
+        self.note = f"existing cluster at {self.scheduler}" if self.scheduler else "LocalCluster, one thread per worker process"
+        self._cluster = self._client = None
+
+    def available(self, call: Call) -> str | None:
+        if importlib.util.find_spec("distributed") is None:
+            return "needs the Python packages dask and distributed; fix: pip install 'dask[distributed]'"
+        if getattr(resolve(call.func), "__module__", None) == "__main__":
+            return "function defined in __main__: Dask workers cannot import it"
+        return None
+
+    def start(self, workers: int, call: Call) -> None:
+        import dask
+        from distributed import Client, LocalCluster
+
+        self._fn = task_fn(call)
+        # Dask's own adaptive memory management and work stealing would blur a fixed-size comparison.
+        dask.config.set({"distributed.scheduler.work-stealing": False, "logging.distributed": "error"})
+        if self.scheduler:
+            self._client = Client(self.scheduler, timeout="30s")
+        else:
+            self._cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, memory_limit=0, silence_logs=40,
+            )
+            self._client = Client(self._cluster)
+        self._client.wait_for_workers(workers, timeout=60)
+
+    def run(self, call: Call, tasks: int) -> list[Any]:
+        # pure=False: identical calls are separate work, not one cached result.
+        futures = self._client.map(self._fn, range(tasks), pure=False)
+        return self._client.gather(futures)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
