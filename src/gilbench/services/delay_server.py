@@ -5,7 +5,8 @@ Runs as its own process (``python -m gilbench.services.delay_server``), asynchro
 
 - ``GET /delay/{seconds}``: waits ``seconds`` (float, capped at 10), then echoes
   ``url``, ``args``, ``headers`` and ``origin`` as httpbin does.
-- ``GET /doc?items=N&seed=S``: a deterministic nested JSON document (for parse workloads).
+- ``GET /doc?items=N&seed=S&delay=D``: a deterministic nested JSON document (for parse
+  workloads), sent after waiting ``D`` seconds (default 0, capped like ``/delay``).
 - ``GET /health``: ``{"ok": true}``.
 """
 
@@ -63,6 +64,7 @@ def _build_app():
     async def doc(request: web.Request) -> web.Response:
         items = min(int(request.query.get("items", "100")), 100_000)
         seed = int(request.query.get("seed", "0"))
+        await asyncio.sleep(min(max(float(request.query.get("delay", "0")), 0.0), MAX_DELAY_S))
         return web.json_response(make_document(items, seed))
 
     async def health(request: web.Request) -> web.Response:
@@ -141,7 +143,11 @@ class DelayServer:
         try:
             self.port = int(_process.read_ready_line(self.proc, READY_PREFIX, self.startup_timeout))
         except _process.ServiceError as exc:
+            self.stop()
             raise _process.ServiceError(f"delay server {exc}") from None
+        except BaseException:  # Ctrl-C while it starts: leave nothing behind
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:

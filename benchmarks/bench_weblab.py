@@ -1,0 +1,71 @@
+"""Web lab figures (issue 6). Run: .venv/bin/python benchmarks/bench_weblab.py [--quick]
+
+Prints:
+- the load generator's ceiling (closed loop against /noop) / the highest RPS the lab reports
+  for a real endpoint (target >= 3: the generator is not what is being measured);
+- web lab throughput vs queueing theory, min(users, threads) / delay, for ``def`` + requests
+  (threads = the AnyIO pool) and ``async def`` + aiohttp (threads = users): target within 10%.
+
+Exit code 0 when every target is met, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from gilbench.weblab.lab import run_lab
+
+CEILING_TARGET = 3.0
+THEORY_TARGET = 0.10
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 s windows, 10 and 50 users")
+    parser.add_argument("--json", metavar="PATH", help="also write the lab's results document here")
+    args = parser.parse_args(argv)
+
+    concurrency = [10, 50] if args.quick else [10, 50, 100]
+    started = time.perf_counter()
+    doc = run_lab(
+        ["sync-io", "async-io"], concurrency, [1], delay=0.5, duration=3.0 if args.quick else 5.0,
+        threadpool=40, quick=args.quick,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(doc, handle, indent=2)
+
+    ok = True
+    rows = [row for row in doc["web_results"] if row["rps"] is not None]
+    ceiling = doc["generator_ceiling_rps"]
+    highest = max(row["rps"] for row in rows)
+    ratio = ceiling / highest
+    ok &= ratio >= CEILING_TARGET
+    print(f"load generator ceiling {ceiling:.0f} RPS / highest reported {highest:.1f} RPS = {ratio:.1f}x "
+          f"(target >= {CEILING_TARGET:g}x) {'PASS' if ratio >= CEILING_TARGET else 'FAIL'}")  # fmt: skip
+    print(f"web lab throughput vs queueing theory min(users, threads) / {doc['config']['delay_s']:g} s "
+          f"(target within {THEORY_TARGET:.0%}):")  # fmt: skip
+    for row in rows:
+        deviation = row["rps"] / row["expected_rps"] - 1
+        passed = abs(deviation) <= THEORY_TARGET
+        ok &= passed
+        threads = doc["config"]["threadpool"] if row["variant"] == "sync-io" else row["concurrency"]
+        print(f"  {row['variant']:8} {row['concurrency']:4} users, {threads:4} threads: {row['rps']:6.1f} RPS "
+              f"vs {row['expected_rps']:6.1f} ({deviation:+.1%}) p99 {row['latency_ms']['p99']:.0f} ms "
+              f"{'PASS' if passed else 'FAIL'}")  # fmt: skip
+    failed = [row for row in doc["web_results"] if row["error"]]
+    for row in failed:
+        print(f"  {row['variant']} {row['concurrency']} users failed: {row['error']}")
+    ok &= not failed
+    for warning in doc["warnings"]:
+        print(f"warning {warning['code']}: {warning['message']}")
+    print(f"lab took {elapsed:.0f} s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

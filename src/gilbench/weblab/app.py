@@ -1,0 +1,153 @@
+"""The web lab's FastAPI app: one endpoint per way of writing "call a slow service".
+
+Served by ``python -m uvicorn gilbench.weblab.app:app``. Configured by environment
+variables, read once in the lifespan (each Uvicorn worker process runs its own):
+
+- ``GILBENCH_SLOW_URL``: base URL of the delay server (the slow service), required.
+- ``GILBENCH_SLOW_DELAY``: seconds the slow service takes (default 0.5).
+- ``GILBENCH_CPU_COUNT``: iterations of the seed's counting loop per CPU request.
+- ``GILBENCH_THREADPOOL``: AnyIO's default thread limiter, which bounds how many
+  ``def`` endpoints run at once (Starlette's default is 40).
+
+Endpoints (``GET``):
+
+- ``/sync-io``: ``def`` + ``requests.get`` — the blog post's ``/status``; runs in the pool.
+- ``/async-blocking``: ``async def`` + ``requests.get`` — blocks the event loop.
+- ``/async-io``: ``async def`` + one shared aiohttp session — truly concurrent.
+- ``/sync-cpu``, ``/async-cpu``: the seed's pure-Python counting loop, holding the GIL.
+- ``/noop``: nothing, for the load generator's ceiling.
+- ``/health``: this worker's pid, event loop, thread limit and settings.
+
+No endpoint declares a response model, so FastAPI does not validate the response in a
+second thread-pool hop: a ``def`` endpoint costs exactly one limiter token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+
+import aiohttp
+import anyio.to_thread
+import requests
+from fastapi import FastAPI, Request
+
+SLOW_URL_ENV = "GILBENCH_SLOW_URL"
+SLOW_DELAY_ENV = "GILBENCH_SLOW_DELAY"
+CPU_COUNT_ENV = "GILBENCH_CPU_COUNT"
+THREADPOOL_ENV = "GILBENCH_THREADPOOL"
+
+DEFAULT_DELAY_S = 0.5
+DEFAULT_CPU_COUNT = 1_000_000
+DEFAULT_THREADPOOL = 40
+# The slow service never takes longer than 10 s (the delay server's cap).
+DOWNSTREAM_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one worker was told by its environment."""
+
+    slow_url: str
+    delay_s: float
+    cpu_count: int
+    threadpool: int
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        slow_url = env.get(SLOW_URL_ENV, "").rstrip("/")
+        if not slow_url:
+            raise RuntimeError(f"{SLOW_URL_ENV} is not set: the web lab app needs the delay server's URL")
+        return cls(
+            slow_url=slow_url,
+            delay_s=float(env.get(SLOW_DELAY_ENV, DEFAULT_DELAY_S)),
+            cpu_count=int(env.get(CPU_COUNT_ENV, DEFAULT_CPU_COUNT)),
+            threadpool=int(env.get(THREADPOOL_ENV, DEFAULT_THREADPOOL)),
+        )
+
+    @property
+    def slow_endpoint(self) -> str:
+        return f"{self.slow_url}/delay/{self.delay_s:g}"
+
+
+def count(n: int) -> int:
+    """The seed's CPU-bound loop: pure Python, holds the GIL throughout."""
+    x = 0
+    for _ in range(n):
+        x += 1
+    return x
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = Settings.from_env()
+    # The limiter is per event loop; the lifespan runs on the loop that serves requests.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool
+    # One session for the worker's life; limit=0 lifts aiohttp's default cap of 100
+    # connections, which would otherwise be the bottleneck instead of the slow service.
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
+    timeout = aiohttp.ClientTimeout(total=DOWNSTREAM_TIMEOUT_S)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        app.state.settings = settings
+        app.state.session = session
+        yield
+
+
+app = FastAPI(title="gilbench web lab", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+@app.get("/sync-io", response_model=None)
+def sync_io(request: Request) -> dict[str, str]:
+    requests.get(_settings(request).slow_endpoint, timeout=DOWNSTREAM_TIMEOUT_S).raise_for_status()
+    return {"status": "ok"}
+
+
+@app.get("/async-blocking", response_model=None)
+async def async_blocking(request: Request) -> dict[str, str]:
+    # The classic mistake: a blocking call inside ``async def`` stalls the whole loop.
+    requests.get(_settings(request).slow_endpoint, timeout=DOWNSTREAM_TIMEOUT_S).raise_for_status()
+    return {"status": "ok"}
+
+
+@app.get("/async-io", response_model=None)
+async def async_io(request: Request) -> dict[str, str]:
+    session: aiohttp.ClientSession = request.app.state.session
+    async with session.get(_settings(request).slow_endpoint) as response:
+        response.raise_for_status()
+        await response.read()
+    return {"status": "ok"}
+
+
+@app.get("/sync-cpu", response_model=None)
+def sync_cpu(request: Request) -> dict[str, int]:
+    return {"x": count(_settings(request).cpu_count)}
+
+
+@app.get("/async-cpu", response_model=None)
+async def async_cpu(request: Request) -> dict[str, int]:
+    return {"x": count(_settings(request).cpu_count)}
+
+
+@app.get("/noop", response_model=None)
+async def noop() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.get("/health", response_model=None)
+async def health(request: Request) -> dict[str, object]:
+    loop = asyncio.get_running_loop()
+    return {
+        "ok": True,
+        "pid": os.getpid(),
+        "loop": type(loop).__module__.split(".")[0],
+        "threadpool": anyio.to_thread.current_default_thread_limiter().total_tokens,
+        **asdict(_settings(request)),
+    }

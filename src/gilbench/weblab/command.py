@@ -1,0 +1,129 @@
+"""``gilbench web``: arguments, validation, progress, table, lessons.
+
+The CLI calls ``add_arguments(parser)``, ``measure(args, console)`` and ``print_results``;
+a ``UsageError`` becomes exit code 2 with its message on one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from gilbench.engine.results import write_json_atomic
+from gilbench.weblab import VARIANTS, UsageError
+
+DEFAULT_DELAY = 0.5
+DEFAULT_CONCURRENCY = [1, 10, 50]
+DEFAULT_WORKERS = [1, 2]
+DEFAULT_DURATION = 5.0
+DEFAULT_THREADPOOL = 40
+# --quick: the acceptance figures (50 users, 1 and 2 workers) in well under 90 s.
+QUICK_CONCURRENCY = [50]
+QUICK_DURATION = 2.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``gilbench web``'s options. Values are checked in ``run`` (UsageError), not here."""
+    parser.add_argument("--delay", metavar="SECONDS", default=None,
+                        help=f"how long the slow service takes (default {DEFAULT_DELAY:g})")
+    parser.add_argument("--concurrency", metavar="1,10,100", default=None,
+                        help="concurrent users, comma-separated (default 1,10,50; --quick: 50)")
+    parser.add_argument("--server-workers", metavar="1,2", default=None,
+                        help="Uvicorn worker processes, comma-separated (default 1,2)")
+    parser.add_argument("--duration", metavar="SECONDS", default=None,
+                        help=f"measured window per point (default {DEFAULT_DURATION:g}; --quick: {QUICK_DURATION:g})")
+    parser.add_argument("--threadpool", metavar="N", default=None,
+                        help=f"AnyIO thread limit for def endpoints (default {DEFAULT_THREADPOOL})")
+    parser.add_argument("--variant", metavar="NAME", action="append", default=None,
+                        help=f"endpoint variant, repeatable (default all: {', '.join(VARIANTS)})")
+    parser.add_argument("--open-loop-rate", metavar="RPS", default=None,
+                        help="also measure an open loop at this fixed rate (latency from intended send time)")
+    parser.add_argument("--quick", action="store_true", help="50 users only, 2 s windows: under 90 s")
+    parser.add_argument("--json", metavar="PATH", default=None, help="write the results document here")  # fmt: skip
+
+
+def _number(text: str | None, default: float, option: str, kind: type = float) -> float:
+    if text is None:
+        return default
+    try:
+        return kind(str(text).strip())
+    except ValueError:
+        raise UsageError(f"{option} expects a {'whole ' if kind is int else ''}number, got {text!r}") from None
+
+
+def _int_list(text: str | None, default: list[int], option: str) -> list[int]:
+    if text is None:
+        return list(default)
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise UsageError(f"{option} expects comma-separated whole numbers, got {text!r}") from None
+    if not values:
+        raise UsageError(f"{option} is empty")
+    return values
+
+
+def lab_arguments(args: argparse.Namespace) -> dict:
+    """Turn parsed options into ``run_lab`` keyword arguments; raise UsageError when bad."""
+    from gilbench.weblab.lab import validate
+
+    quick = bool(getattr(args, "quick", False))
+    variants = list(dict.fromkeys(args.variant)) if args.variant else list(VARIANTS)
+    rate = None if args.open_loop_rate is None else _number(args.open_loop_rate, 0.0, "--open-loop-rate")
+    users = QUICK_CONCURRENCY if quick else DEFAULT_CONCURRENCY
+    kwargs = {
+        "variants": variants,
+        "concurrency": _int_list(args.concurrency, users, "--concurrency"),
+        "server_workers": _int_list(args.server_workers, DEFAULT_WORKERS, "--server-workers"),
+        "delay": _number(args.delay, DEFAULT_DELAY, "--delay"),
+        "duration": _number(args.duration, QUICK_DURATION if quick else DEFAULT_DURATION, "--duration"),
+        "threadpool": int(_number(args.threadpool, DEFAULT_THREADPOOL, "--threadpool", int)),
+        "quick": quick,
+        "open_loop_rate": rate,
+    }
+    validate(kwargs["variants"], kwargs["concurrency"], kwargs["server_workers"], kwargs["delay"],
+             kwargs["duration"], kwargs["threadpool"], rate)  # fmt: skip
+    if args.json:
+        folder = os.path.dirname(os.path.abspath(args.json))
+        if not os.path.isdir(folder):
+            raise UsageError(f"--json: no such directory {folder}")
+    return kwargs
+
+
+def measure(args: argparse.Namespace, console: Console) -> dict:
+    """Run the web lab with a progress bar; the JSON is rewritten after every row."""
+    from gilbench.weblab.lab import run_lab
+
+    kwargs = lab_arguments(args)
+    checkpoint = (lambda doc: write_json_atomic(args.json, doc)) if args.json else None
+    with Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("web lab", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        doc = run_lab(**kwargs, progress=progress, checkpoint=checkpoint)
+    if args.json:
+        write_json_atomic(args.json, doc)
+    return doc
+
+
+def print_results(doc: dict, console: Console) -> None:
+    from gilbench.weblab.lab import format_lessons, format_table
+
+    console.print(format_table(doc))
+    for line in format_lessons(doc):
+        console.print(f"- {line}", highlight=False)
+    for warning in doc["warnings"]:
+        console.print(f"[yellow]warning[/yellow] {warning['code']}: {warning['message']}", highlight=False)
+
+
+def failed(doc: dict) -> bool:
+    return any(row["error"] for row in doc["web_results"])
