@@ -1,0 +1,217 @@
+"""A cached virtual environment per target interpreter, so its trials can import what workloads need.
+
+``gilbench run --python PATH`` runs trials as ``PYTHON -m gilbench.engine.worker``. A bare
+interpreter (a pyenv build, ``python3.13t``) lacks requests, numpy and the rest, so ``ensure``
+gives it a venv once, at ``<cache>/venvs/<label>-<hash>`` where the hash covers the
+interpreter's real path and ``worker-requirements.txt``, and installs those pinned requirements.
+
+State machine of one venv directory: absent -> created (``PYTHON -m venv``) -> packages
+installed (all at once; if that fails, one by one, recording each failure) -> manifest written.
+The manifest is written last, so a directory without one is half-made (an interrupted run) and
+is made again. A lock file per venv makes concurrent gilbench runs wait for each other instead
+of racing pip. A package that fails to install for that Python is recorded, never fatal: only
+the workloads needing it are skipped.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+REQUIREMENTS_FILE = Path(__file__).resolve().parent.parent / "worker-requirements.txt"
+MANIFEST = "gilbench-venv.json"
+PIP_TIMEOUT_S = 900.0
+
+
+class VenvError(RuntimeError):
+    """The venv itself could not be made (``-m venv`` failed); packages failing is not this."""
+
+
+@dataclass
+class Venv:
+    """A provisioned environment, as its manifest records it (and ``gilbench list --pythons`` shows)."""
+
+    path: str
+    python: str  # the venv's interpreter: trials run as ``python -m gilbench.engine.worker``
+    base: str  # the interpreter it was made from, as the user named it
+    label: str
+    version: str
+    requirements_hash: str
+    created: str
+    packages: dict[str, str] = field(default_factory=dict)  # distribution -> version, as installed
+    failed: dict[str, str] = field(default_factory=dict)  # requirement -> why pip could not install it
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def cache_dir() -> Path:
+    """``$GILBENCH_CACHE_DIR``, else the user cache (``$XDG_CACHE_HOME`` or ``~/.cache``) + gilbench."""
+    explicit = os.environ.get("GILBENCH_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gilbench"
+
+
+def venvs_dir() -> Path:
+    return cache_dir() / "venvs"
+
+
+def requirements() -> list[str]:
+    """The pinned worker requirements, one per entry, comments and blank lines dropped."""
+    lines = REQUIREMENTS_FILE.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def requirement_name(requirement: str) -> str:
+    """``psycopg[binary]==3.3.9; ...`` -> ``psycopg``."""
+    name = requirement
+    for sep in ";[=<>!~ ":
+        name = name.split(sep, 1)[0]
+    return name.strip()
+
+
+def requirement_for(package: str) -> str | None:
+    """The pinned line of worker-requirements.txt for an import or distribution name, if any."""
+    wanted = _normalise(package)
+    return next((r for r in requirements() if _normalise(requirement_name(r)) == wanted), None)
+
+
+def is_venv(python: str) -> bool:
+    """Whether ``python`` already lives in a virtual environment (its parent's parent has pyvenv.cfg)."""
+    path = shutil.which(python) or python
+    return os.path.isfile(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(path))), "pyvenv.cfg"))
+
+
+def needs_venv(python: str) -> bool:
+    """The interpreter running gilbench, and any interpreter already in a venv, are used as they are."""
+    path = shutil.which(python) or python
+    return os.path.abspath(path) != os.path.abspath(sys.executable) and not is_venv(path)
+
+
+def venv_path(base: str, label: str) -> Path:
+    real = os.path.realpath(shutil.which(base) or base)
+    digest = hashlib.sha256("\n".join([real, *requirements()]).encode()).hexdigest()[:10]
+    return venvs_dir() / f"{label}-{digest}"
+
+
+def load(path: Path) -> Venv | None:
+    """The venv at ``path`` if it is complete (has its manifest) and its interpreter still runs."""
+    try:
+        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    venv = Venv(**data)
+    return venv if os.access(venv.python, os.X_OK) else None
+
+
+def provisioned() -> list[Venv]:
+    """Every complete venv in the cache, newest first."""
+    root = venvs_dir()
+    found = [v for p in sorted(root.iterdir()) if p.is_dir() and (v := load(p))] if root.is_dir() else []
+    return sorted(found, key=lambda v: v.created, reverse=True)
+
+
+Event = dict
+OnEvent = Callable[[Event], None]
+
+
+def ensure(base: str, label: str, version: str, on_event: OnEvent | None = None) -> Venv:
+    """The venv for ``base``: made and filled the first time (a minute or so), reused afterwards."""
+    emit = on_event or (lambda e: None)
+    path = venv_path(base, label)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path.parent / (path.name + ".lock"), lambda: emit({"type": "venv", "python": label, "step": "wait", "path": str(path)})):
+        venv = load(path)
+        if venv is not None:
+            return venv
+        shutil.rmtree(path, ignore_errors=True)  # half-made by an interrupted run
+        emit({"type": "venv", "python": label, "step": "create", "path": str(path)})
+        made = _run([shutil.which(base) or base, "-m", "venv", str(path)], timeout=300)
+        if made.returncode != 0:
+            shutil.rmtree(path, ignore_errors=True)
+            raise VenvError(f"{base} -m venv failed: {_last_error(made)}; fix: install that Python's venv/ensurepip support (Debian: apt-get install python3-venv)")
+        python = str(path / "bin" / "python")
+        reqs = requirements()
+        emit({"type": "venv", "python": label, "step": "install", "path": str(path), "packages": len(reqs)})
+        failed = _install(python, reqs, lambda r: emit({"type": "venv", "python": label, "step": "install-one", "path": str(path), "requirement": r}))
+        venv = Venv(
+            path=str(path), python=python, base=base, label=label, version=version,
+            requirements_hash=path.name.rsplit("-", 1)[-1],
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            packages=_installed(python), failed=failed,
+        )
+        tmp = path / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(venv.to_dict(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path / MANIFEST)
+        emit({"type": "venv", "python": label, "step": "ready", "path": str(path), "failed": failed})
+        return venv
+
+
+def _install(python: str, reqs: list[str], on_one: Callable[[str], None]) -> dict[str, str]:
+    """Install ``reqs``; returns requirement -> reason for those that would not install."""
+    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q"]
+    if _run([*pip, *reqs], timeout=PIP_TIMEOUT_S).returncode == 0:
+        return {}
+    # One failure fails the whole resolution: retry one by one to keep everything that installs.
+    failed: dict[str, str] = {}
+    for req in reqs:
+        on_one(req)
+        done = _run([*pip, req], timeout=PIP_TIMEOUT_S)
+        if done.returncode != 0:
+            failed[req] = _last_error(done)
+    return failed
+
+
+def _installed(python: str) -> dict[str, str]:
+    out = _run([python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"], timeout=120)
+    try:
+        rows = json.loads(out.stdout)
+    except ValueError:
+        return {}
+    return {r["name"]: r["version"] for r in rows if _normalise(r["name"]) not in ("pip", "setuptools", "wheel")}
+
+
+def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, 1, "", f"ERROR: no answer after {timeout:.0f} s")
+    except OSError as exc:
+        return subprocess.CompletedProcess(argv, 1, "", f"ERROR: {exc}")
+
+
+def _last_error(done: subprocess.CompletedProcess) -> str:
+    lines = [line.strip() for line in (done.stderr or done.stdout or "").splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR:")]
+    text = (errors[0] if errors else (lines[-1] if lines else f"exit code {done.returncode}"))
+    return text.removeprefix("ERROR:").strip()[:300]
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+@contextmanager
+def _locked(path: Path, on_wait: Callable[[], None]) -> Iterator[None]:
+    with open(path, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait()  # another gilbench is making this venv: wait for it, then reuse it
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

@@ -1,0 +1,98 @@
+"""Terminal output about interpreters, as pure functions: found here, provisioned, side by side."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from gilbench.engine.venvs import requirement_name, requirements
+from gilbench.report.terminal import STATUS_STYLE
+
+
+def found_table(rows: list[tuple[str, dict | None, str, str]]) -> Table:
+    """``gilbench list``: (path, probe or None, support summary or error, venv path or "")."""
+    table = Table(title="Interpreters", title_justify="left", header_style="bold")
+    for col in ("label", "path", "build", "GIL", "strategies", "venv"):
+        table.add_column(col, overflow="fold")
+    for path, info, support, venv in rows:
+        if info is None:
+            table.add_row("?", path, Text(support, style="red"), "", "", "")
+            continue
+        style = "red" if support.startswith("none") else ""
+        table.add_row(
+            info["label"], path, "free-threaded" if info["free_threaded_build"] else "GIL",
+            "on" if info["gil_enabled"] else "off", Text(support, style=style), venv or "-",
+        )
+    return table
+
+
+def venvs_table(venvs: list[dict]) -> Table:
+    """``gilbench list --pythons``: the venvs gilbench provisioned, what is in them, what failed."""
+    table = Table(title="Provisioned venvs (gilbench run --python)", title_justify="left", header_style="bold")
+    for col in ("label", "base", "path", "packages", "failed to install"):
+        table.add_column(col, overflow="fold")
+    direct = {_normalise(requirement_name(r)) for r in requirements()}
+    for v in venvs:
+        # The worker requirements themselves; their dependencies only counted.
+        mine = {name: version for name, version in v["packages"].items() if _normalise(name) in direct}
+        packages = ", ".join(f"{name} {version}" for name, version in sorted(mine.items(), key=lambda kv: kv[0].lower()))
+        if len(v["packages"]) > len(mine):
+            packages += f" (+{len(v['packages']) - len(mine)} dependencies)"
+        failed = "; ".join(f"{req}: {why}" for req, why in v["failed"].items())
+        table.add_row(v["label"], v["base"], v["path"], packages or "-", Text(failed or "-", style="red" if failed else ""))
+    return table
+
+
+def side_by_side_table(doc: dict) -> Table | None:
+    """One row per (workload, strategy, workers), one column per interpreter: the same
+    measurement across Pythons next to each other. None with a single interpreter."""
+    pythons = list(dict.fromkeys(r["python"] for r in doc["results"]))
+    if len(pythons) < 2:
+        return None
+    table = Table(title="Side by side: median wall, speedup vs that Python's sequential", title_justify="left", header_style="bold")
+    for col in ("workload", "strategy", "workers"):
+        table.add_column(col, justify="right" if col == "workers" else "left")
+    for python in pythons:
+        table.add_column(python, overflow="fold", max_width=36)  # a long skip reason wraps, not widens
+    cells: dict[tuple, dict[str, dict]] = {}
+    for r in doc["results"]:
+        cells.setdefault((r["workload"], r["strategy"], r["workers"]), {})[r["python"]] = r
+    for (workload, strategy, workers), by_python in cells.items():
+        table.add_row(workload, strategy, str(workers), *(_cell(by_python.get(p)) for p in pythons))
+    return table
+
+
+def _cell(row: dict | None) -> Text:
+    if row is None:
+        return Text("-")
+    if row["status"] != "ok" or not row.get("wall_s"):
+        detail = row.get("error") or row.get("reason") or ""
+        text = Text(row["status"], style=STATUS_STYLE.get(row["status"], ""))
+        if detail:
+            text.append(f": {detail}", style="dim")
+        return text
+    text = Text(f"{row['wall_s']['median']:.3f} s")
+    speedup = row.get("speedup")
+    if speedup is not None and row["strategy"] != "sequential":
+        style = "bold green" if speedup >= 1.5 else ("green" if speedup >= 1.1 else ("red" if speedup < 0.9 else ""))
+        text.append(f"  {speedup:.2f}x", style=style)
+    return text
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def venv_event_text(e: dict) -> str:
+    """A provisioning event from the session, as the progress line says it."""
+    step, label = e["step"], e["python"]
+    if step == "wait":
+        return f"{label}: waiting for another gilbench that is making its venv"
+    if step == "create":
+        return f"{label}: making a venv at {e['path']} (first time only)"
+    if step == "install":
+        return f"{label}: pip install of {e['packages']} worker packages (a minute or so, first time only)"
+    if step == "install-one":
+        return f"{label}: retrying one by one: {e['requirement']}"
+    failed = e.get("failed") or {}
+    return f"{label}: venv ready" + (f"; could not install: {', '.join(failed)}" if failed else "")
