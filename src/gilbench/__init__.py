@@ -2,3 +2,13 @@
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # gilbench.bench(func) without importing the engine on every ``import gilbench``: trial
+    # workers import this package in interpreters that may lack the CLI's dependencies.
+    if name in ("bench", "BenchResult", "BenchInputError"):
+        from gilbench import userbench
+
+        return getattr(userbench, name)
+    raise AttributeError(f"module 'gilbench' has no attribute {name!r}")
+

@@ -85,7 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--count", type=positive_int, metavar="N", help="cpu.count loop size (default: calibrated to ~0.5 s per task; the post uses 50000000)")
     run.add_argument("--delay", type=positive_float, metavar="SECONDS", help="io.http slow-API delay (default 2, as in the post)")
     run.add_argument("--sleep", type=positive_float, metavar="SECONDS", help="io.sleep seconds per task (default 0.5)")
+    run.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="any workload's size knob, e.g. -p hash_mib=64 (names: 'gilbench list')")
+    run.add_argument("--postgres-dsn", metavar="DSN", help="PostgreSQL server for io.postgres (default: a throwaway cluster gilbench starts and stops)")
     _add_measure_options(run)
+
+    bench = sub.add_parser(
+        "bench", help="measure your own function under every strategy (benchmark before optimizing)",
+        description="Measure MODULE:FUNC under every strategy and recommend one. Defaults: --workers 1,2,4 and twice "
+                    "the usable cores; --tasks so that one sequential pass takes about 0.2 s.",
+    )
+    bench.add_argument("target", metavar="MODULE:FUNC", help="a function importable from the current directory")
+    bench.add_argument("--args", metavar="JSON", help="positional arguments, a JSON array (default [])")
+    bench.add_argument("--kwargs", metavar="JSON", help="keyword arguments, a JSON object (default {})")
+    bench.add_argument("--setup", metavar="MODULE:FUNC", help="called once in each trial process, untimed; returns the arguments: "
+                       "a dict (keyword arguments), an (args, kwargs) pair, a tuple (positional) or one argument")
+    _add_measure_options(bench)
 
     report = sub.add_parser("report", help="an HTML report (charts inline, no network needed) from results files")
     report.add_argument("results", nargs="+", metavar="RESULTS.json")
@@ -96,7 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("b", metavar="B.json")
     _add_output_options(compare, html=False)
 
-    sub.add_parser("list", help="workloads, strategies and interpreters found here")
+    from gilbench.weblab import command as weblab_command
+
+    web = sub.add_parser("web", help="the post's FastAPI endpoint under concurrent users, served by real uvicorn")
+    weblab_command.add_arguments(web)
+    _add_output_options(web)
+
+    lst = sub.add_parser("list", help="workloads, strategies and interpreters found here")
+    lst.add_argument("--pythons", action="store_true", help="only the interpreters: what each supports, and the venvs gilbench made for them")
     sub.add_parser("doctor", help="is this machine fit to measure on? why not?")
     return parser
 
@@ -146,10 +167,28 @@ def _check_json_path(path: str | None) -> None:
     _check_output_path("--json", path)
 
 
+def _knob_params(items: list[str] | None) -> dict[str, float]:
+    """``-p NAME=VALUE`` pairs, checked against the workloads' knob names."""
+    knobs = {w.knob.name for w in all_workloads().values() if w.knob}
+    params: dict[str, float] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        if not sep or name not in knobs:
+            raise UsageError(f"--param expects NAME=VALUE with NAME one of {', '.join(sorted(knobs))}; got {item!r}")
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"--param {name}: expected a number, got {text!r}") from None
+        if value <= 0:
+            raise UsageError(f"--param {name}: expected a number > 0, got {text!r}")
+        params[name] = int(value) if value.is_integer() else value
+    return params
+
+
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from gilbench.engine.session import Plan
 
-    params = {k: v for k, v in (("count", args.count), ("delay", args.delay), ("seconds", args.sleep)) if v is not None}
+    params = {**_knob_params(args.param), **{k: v for k, v in (("count", args.count), ("delay", args.delay), ("seconds", args.sleep)) if v is not None}}
     plan = Plan(
         workloads=_select_workloads(args.workload),
         strategies=_select_strategies(args.strategy),
@@ -163,6 +202,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         start_method=args.start_method,
         html_path=args.html,
         output_format=args.format,
+        services={"postgres": args.postgres_dsn} if args.postgres_dsn else {},
     )
     return execute(plan, args.json, console)
 
@@ -182,7 +222,7 @@ def execute(plan, json_path: str | None, console: Console) -> int:
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
         console=shown, transient=True,
     )
-    state: dict = {"task": None, "samples": 1}
+    state: dict = {"task": None, "samples": 1, "said": set()}
 
     def on_event(e: dict) -> None:
         kind = e["type"]
@@ -197,12 +237,20 @@ def execute(plan, json_path: str | None, console: Console) -> int:
             row = e["row"]
             # Rows that stopped early (skipped, failed) will never send their remaining samples.
             progress.advance(state["task"], state["samples"] - (row.wall_s["n"] if row.wall_s else 0))
-            if row.status != "ok":
+            said = (row.workload, row.strategy, row.python, row.status, row.error or row.reason)
+            if row.status != "ok" and said not in state["said"]:  # once, not once per worker count
+                state["said"].add(said)
                 progress.console.print(f"  {row.workload} / {row.strategy} x{row.workers}: {row.status}: {row.error or row.reason}", markup=False, highlight=False)
         elif kind == "service":
             progress.update(state["task"], description=f"starting {e['name']}")
         elif kind == "calibrate":
             progress.update(state["task"], description=f"calibrating {e['workload']} to {e['target_s']:.2f} s per task")
+        elif kind == "venv":
+            from gilbench.report.interpreters import venv_event_text
+
+            progress.update(state["task"], description=venv_event_text(e))
+            if e["step"] in ("create", "ready"):
+                progress.console.print(f"  {venv_event_text(e)}", markup=False, highlight=False)
 
     session = Session(plan, on_event=on_event, json_path=json_path)
     try:
@@ -227,6 +275,10 @@ def emit(doc: dict, console: Console, fmt: str | None, html_path: str | None) ->
 
         sys.stdout.write(export(doc, fmt))
         sys.stdout.flush()
+    elif doc.get("kind") == "web":
+        from gilbench.weblab.command import print_results
+
+        print_results(doc, console)
     else:
         print_document(doc, console)
     if html_path:
@@ -257,11 +309,57 @@ def print_document(doc: dict, console: Console) -> None:
     from gilbench.report import terminal
 
     console.print(terminal.results_table(doc))
+    from gilbench.report.interpreters import side_by_side_table
+
+    if side := side_by_side_table(doc):
+        console.print(side)
     if doc["recommendations"]:
         console.print(terminal.recommendations_table(doc))
-        console.print(terminal.task_type_table(doc))
+        if doc.get("kind") != "bench":  # one function: the verdict above says it all
+            console.print(terminal.task_type_table(doc))
+    if doc.get("scaling"):
+        console.print(terminal.scaling_table(doc))
     for line in terminal.warning_lines(doc):
         console.print(line, style="yellow", markup=False, highlight=False)
+
+
+# -- bench -------------------------------------------------------------------------------------
+def cmd_bench(args: argparse.Namespace, console: Console) -> int:
+    from gilbench import userbench
+    from gilbench.engine.results import write_json_atomic
+
+    call_args, call_kwargs = userbench.parse_arguments(args.args, args.kwargs)
+    target = userbench.check_target(args.target, call_args, call_kwargs, args.setup)
+    strategies = _select_strategies(args.strategy)
+    _check_json_path(args.json)
+    _check_output_path("--html", args.html)
+    with Console(stderr=True).status(f"calling {target.path} to size the run"):
+        prepared = userbench.prepare(
+            target, strategies, requested=args.strategy or (), workers=args.workers, tasks=args.tasks, quick=args.quick,
+            samples=args.samples, timeout=args.timeout, start_method=args.start_method,
+        )
+    prepared.plan.html_path, prepared.plan.output_format = args.html, args.format
+    if prepared.problem:  # its first call failed: nothing measured, every row says why
+        doc = userbench.failed_document(prepared).to_dict()
+        if args.json:
+            write_json_atomic(args.json, doc)
+        emit(doc, console, args.format, args.html)
+        print(f"gilbench: {prepared.problem}", file=sys.stderr)
+        return EXIT_FAILED
+    return execute(prepared.plan, args.json, console)
+
+
+# -- web ---------------------------------------------------------------------------------------
+def cmd_web(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.weblab import command as weblab_command
+
+    _check_output_path("--html", args.html)
+    shown = Console(stderr=True, width=console.width) if args.format else console
+    doc = weblab_command.measure(args, shown)
+    emit(doc, console, args.format, args.html)
+    if args.json:
+        shown.print(f"results: {args.json}", markup=False, highlight=False)
+    return EXIT_FAILED if weblab_command.failed(doc) else EXIT_OK
 
 
 # -- report and compare ------------------------------------------------------------------------
@@ -317,13 +415,19 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
-    from gilbench.engine import environment
+    from gilbench.engine import environment, targets, venvs
+    from gilbench.report.interpreters import found_table, venvs_table
 
+    if args.pythons:
+        console.print(found_table(_found_interpreters()))
+        console.print(venvs_table([v.to_dict() for v in venvs.provisioned()]))
+        console.print(f"venv cache: {venvs.venvs_dir()} (GILBENCH_CACHE_DIR moves it; delete a venv to remake it)", markup=False, highlight=False)
+        return EXIT_OK
     wl = Table(title="Workloads", title_justify="left", header_style="bold")
     for col in ("name", "family", "tasks x workers", "size knob", "needs", "what"):
         wl.add_column(col, overflow="fold")
     for w in all_workloads().values():
-        knob = f"--{w.knob.name} ({'calibrated' if w.knob.default is None else w.knob.default})" if w.knob else "-"
+        knob = f"-p {w.knob.name}= ({'calibrated' if w.knob.default is None else w.knob.default})" if w.knob else "-"
         needs = ", ".join(n.name for n in w.needs) or "-"
         missing = w.missing()
         wl.add_row(w.name, w.family, f"{w.default_tasks} x {w.default_workers}", knob, needs + (f" [red](missing: {missing})[/]" if missing else ""), w.summary)
@@ -338,18 +442,26 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         except strategy_registry.Unavailable as exc:
             st.add_row(name, f"[yellow]skipped: {exc}[/]")
     console.print(st)
-    it = Table(title="Interpreters", title_justify="left", header_style="bold")
-    for col in ("label", "path", "build", "GIL"):
-        it.add_column(col)
+    console.print(found_table(_found_interpreters()))
+    return EXIT_OK
+
+
+def _found_interpreters() -> list[tuple[str, dict | None, str, str]]:
+    """(path, probe, what it supports, its provisioned venv) for every interpreter found here."""
+    from gilbench.engine import environment, targets, venvs
+
+    made = {v.base: v.path for v in venvs.provisioned()}
+    rows = []
     for path in environment.discover_interpreters():
         try:
             info = environment.probe_interpreter(path)
         except environment.InterpreterError as exc:
-            it.add_row("?", path, f"[red]{exc}[/]", "")
+            rows.append((path, None, str(exc), ""))
             continue
-        it.add_row(info["label"], path, "free-threaded" if info["free_threaded_build"] else "GIL", "on" if info["gil_enabled"] else "off")
-    console.print(it)
-    return EXIT_OK
+        venv = "not needed (runs gilbench)" if not venvs.needs_venv(path) else made.get(path, "")
+        rows.append((path, info, targets.support_summary(info, strategy_registry.NAMES), venv))
+    # This one first, then oldest to newest.
+    return sorted(rows, key=lambda r: (r[0] != sys.executable, r[1]["version_info"] if r[1] else [0]))
 
 
 def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
@@ -365,7 +477,7 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     return EXIT_FAILED if any(c.status == "fail" for c in checks) else EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "report": cmd_report, "compare": cmd_compare, "list": cmd_list, "doctor": cmd_doctor}
+COMMANDS = {"run": cmd_run, "web": cmd_web, "bench": cmd_bench, "report": cmd_report, "compare": cmd_compare, "list": cmd_list, "doctor": cmd_doctor}
 
 
 if __name__ == "__main__":

@@ -46,3 +46,74 @@ def racy() -> int:
     with _lock:
         _counter += 1
         return _counter
+
+
+# -- for gilbench bench: one function per kind of work, and more bad behaviour ----------------
+_DATA = bytes(range(256)) * 4096 * 4  # 4 MiB
+
+
+def sha256_heavy(rounds: int = 4) -> str:
+    """C code that releases the GIL (hashlib does for buffers over 2 KiB)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for _ in range(rounds):
+        h.update(_DATA)
+    return h.hexdigest()
+
+
+def py_loop(n: int = 300_000) -> int:
+    """Pure Python bytecode: holds the GIL, yields it every switch interval."""
+    x = 0
+    for i in range(n):
+        x += i % 7
+    return x
+
+
+def json_big(items: int = 60_000) -> int:
+    """One long C call that holds the GIL: json.dumps of a large list."""
+    import json
+
+    return len(json.dumps([{"id": i, "name": "x" * 8, "tags": [i, i + 1]} for i in range(items)]))
+
+
+async def sleepy_async(seconds: float = 0.05) -> float:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+    return seconds
+
+
+def unpicklable_result() -> object:
+    """Returns a lock: fine in one process, cannot be sent back from another."""
+    return threading.Lock()
+
+
+def make_lock_args() -> dict:
+    """A setup whose arguments cannot be pickled (a lock)."""
+    return {"lock": threading.Lock()}
+
+
+def use_lock(lock) -> int:
+    with lock:
+        return 1
+
+
+def setup_pair() -> tuple:
+    return ([3], {"y": 4})
+
+
+def add(x: int, y: int = 0) -> int:
+    return x + y
+
+
+def setup_boom() -> None:
+    raise RuntimeError("setup cannot find its data")
+
+
+NOT_CALLABLE = 42
+
+
+def varies() -> float:
+    """A different result on every call (a timestamp)."""
+    return time.perf_counter()

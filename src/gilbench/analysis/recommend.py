@@ -5,6 +5,12 @@ is real, meaning at least ``MIN_GAIN`` (10%) and statistically significant (the 
 interval of the ratio of medians excludes 1). Otherwise prefer the simpler one; the order of
 simplicity is ``strategies.NAMES``. Dispatch-dominated tasks fall out of the same rule: no
 pool beats sequential, so sequential is recommended.
+
+Classification reads the measurements, never the workload's name: the sequential run's CPU/wall
+says whether a task computes or waits; among computing tasks, threads running faster than one
+thread, or a GIL that stays free while a core is busy, means C code that releases the GIL; a GIL
+held in long stretches (many switch intervals) means C code that holds it; otherwise it is
+Python bytecode, which hands the GIL over every switch interval.
 """
 
 from __future__ import annotations
@@ -17,11 +23,24 @@ from gilbench.engine.results import Row
 from gilbench.strategies import NAMES
 
 MIN_GAIN = 1.10
-# Sequential CPU/wall below this: the task mostly waits. Between the two: it is mixed.
-IO_UTIL = 0.35
+# Sequential CPU/wall below this: the task mostly waits. Between the two: it is mixed (a task
+# computing a fifth of its time saturates a core at five in flight, so its CPU part matters).
+IO_UTIL = 0.2
 CPU_UTIL = 0.75
 # Threads doing this much better than one thread means the GIL is released during the work.
 RELEASES_GIL_SPEEDUP = 1.3
+# A busy core with the GIL this free (gilknocker's metric) means the work runs without the GIL;
+# this busy, that the work holds it (Python code reads ~0.8: a 5 ms wait per 1 ms knock). In
+# between, part of the work releases it, and only threads' speedup can say how much matters.
+FREE_GIL_CONTENTION = 0.3
+BUSY_GIL_CONTENTION = 0.6
+# Python code yields the GIL every switch interval (5 ms); stretches of 4 intervals and more
+# are one C call holding it (see engine/contention.py for the measurements behind both).
+HOLDS_GIL_MS = 20.0
+# A sequential task shorter than this costs less than handing it to a pool.
+DISPATCH_BOUND_S = 0.001
+# Strategies whose speedup is bounded by cores (shown with the core count in the verdict).
+CORE_BOUND = ("processes", "interpreters", "hybrid", "dask")
 
 TASK_TYPES = {
     "cpu-python": "CPU-bound (Python code)",
@@ -29,6 +48,14 @@ TASK_TYPES = {
     "cpu-native-releases-gil": "CPU-bound (C code releasing the GIL)",
     "io": "I/O-bound",
     "mixed": "Mixed",
+}
+# What the GIL does with each type of task: the post's "Why", before this machine's numbers.
+GIL_FACTS = {
+    "cpu-python": "bytecode holds the GIL, so threads take turns",
+    "cpu-native-holds-gil": "the C code keeps the GIL for whole calls, so threads take turns",
+    "cpu-native-releases-gil": "the C code runs with the GIL released, so threads share the cores",
+    "io": "the GIL is released while waiting, so the waits overlap",
+    "mixed": "the GIL is released while it waits and held while it computes",
 }
 
 
@@ -45,10 +72,19 @@ def classify(rows: list[Row]) -> str | None:
     seq = _one(rows, "sequential")
     if seq is None or seq.cpu_util is None:
         return None
-    if seq.cpu_util < IO_UTIL:
+    busy = busy_share(seq)
+    if busy < IO_UTIL:
         return "io"
-    if seq.cpu_util < CPU_UTIL:
+    if busy < CPU_UTIL:
         return "mixed"
+    # The GIL's own state, seen from inside the sequential run, comes first: unlike a speedup it
+    # does not depend on how two runs fared on a machine whose load changes between them.
+    c = seq.gil_contention
+    if c is not None and c < FREE_GIL_CONTENTION:
+        return "cpu-native-releases-gil"
+    if c is not None and c >= BUSY_GIL_CONTENTION:
+        held_long = seq.gil_hold_ms is not None and seq.gil_hold_ms >= HOLDS_GIL_MS
+        return "cpu-native-holds-gil" if held_long else "cpu-python"
     threads = [r for r in rows if r.strategy == "threads" and r.status == "ok" and r.workers >= 2 and r.speedup]
     if threads:
         best = max(threads, key=lambda r: r.speedup)
@@ -57,7 +93,17 @@ def classify(rows: list[Row]) -> str | None:
     return "cpu-python"
 
 
-def recommend(rows: list[Row]) -> dict | None:
+def busy_share(seq: Row) -> float:
+    """CPU/wall of the sequential run, not counting time it sat ready while other processes had
+    the cores: a loaded machine must not make CPU-bound work look like waiting."""
+    wall = seq.wall_s["median"] if seq.wall_s else 0.0
+    runnable = wall - (seq.run_queue_s or 0.0)
+    if seq.cpu_s is None or runnable <= 0:
+        return seq.cpu_util or 0.0
+    return seq.cpu_s / runnable
+
+
+def recommend(rows: list[Row], cores: int | None = None) -> dict | None:
     seq = _one(rows, "sequential")
     if seq is None:
         return None
@@ -81,15 +127,15 @@ def recommend(rows: list[Row]) -> dict | None:
         "strategy": chosen.strategy,
         "workers": chosen.workers,
         "speedup": 1.0 if chosen is seq else chosen.speedup,
-        "why": _why(chosen, seq, ok, classification),
+        "why": _why(chosen, seq, ok, cores),
     }
 
 
-def recommend_all(rows: Iterable[Row]) -> list[dict]:
+def recommend_all(rows: Iterable[Row], cores: int | None = None) -> list[dict]:
     groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for r in rows:
         groups[(r.workload, r.python)].append(r)
-    return [rec for group in groups.values() if (rec := recommend(group))]
+    return [rec for group in groups.values() if (rec := recommend(group, cores))]
 
 
 def task_table(recommendations: list[dict]) -> list[dict]:
@@ -103,26 +149,68 @@ def task_table(recommendations: list[dict]) -> list[dict]:
         recs = by_type.get(classification)
         if not recs:
             continue
-        tools = sorted({r["strategy"] for r in recs}, key=lambda s: NAMES.index(s) if s in NAMES else 99)
-        why = "; ".join(f"{r['workload']}: {r['why']}" for r in recs)
-        table.append({"task_type": label, "classification": classification, "best_tool": " / ".join(tools), "why": why, "workloads": [r["workload"] for r in recs]})
+        tools = _most_chosen(recs)
+        measured = "; ".join(f"{r['workload']} {r['strategy']}" + (f" x{r['workers']}" if r["workers"] > 1 else "")
+                             + f" {r['speedup']:.2f}x" for r in recs)
+        why = f"{GIL_FACTS[classification]} (measured: {measured})"
+        table.append({"task_type": label, "classification": classification, "best_tool": tools, "why": why, "workloads": [r["workload"] for r in recs]})
     return table
 
 
-def _why(chosen: Row, seq: Row, others: list[Row], classification: str | None) -> str:
-    best_per_strategy: dict[str, Row] = {}
+def _most_chosen(recs: list[dict]) -> str:
+    """The strategy chosen for most workloads of a type (ties: the larger mean speedup), and how
+    many of them chose it when they did not all agree."""
+    votes: dict[str, list[float]] = defaultdict(list)
+    for r in recs:
+        votes[r["strategy"]].append(r["speedup"] or 1.0)
+    best = max(votes, key=lambda s: (len(votes[s]), sum(votes[s]) / len(votes[s]), -NAMES.index(s) if s in NAMES else -99))
+    return best if len(votes) == 1 else f"{best} ({len(votes[best])} of {len(recs)})"
+
+
+def _why(chosen: Row, seq: Row, others: list[Row], cores: int | None) -> str:
+    """One sentence with the numbers: the verdict first, then each other strategy's speedup.
+
+    Other strategies are shown at the chosen worker count (like for like), or at their best
+    when sequential is chosen; GIL contention is shown where it was measured.
+    """
+    shown: dict[str, Row] = {}
     for r in others:
-        if r.speedup is not None and (r.strategy not in best_per_strategy or r.speedup > best_per_strategy[r.strategy].speedup):
-            best_per_strategy[r.strategy] = r
-    evidence = ", ".join(f"{s} {r.speedup:.2f}x" + (f" (x{r.workers})" if r.workers > 1 else "") for s, r in best_per_strategy.items())
-    util = f"one task keeps a core {seq.cpu_util:.0%} busy" if seq.cpu_util is not None else ""
+        if r.speedup is None or r.strategy == chosen.strategy:
+            continue
+        current = shown.get(r.strategy)
+        if chosen is not seq:
+            if current is None or abs(r.workers - chosen.workers) < abs(current.workers - chosen.workers):
+                shown[r.strategy] = r
+        elif current is None or r.speedup > current.speedup:
+            shown[r.strategy] = r
     if chosen is seq:
-        verdict = "no strategy beat sequential by a significant 10%, so keep it simple"
+        head = "nothing beats sequential by a significant 10%"
+        per_task = seq.wall_s["median"] / seq.tasks if seq.wall_s else None
+        if per_task is not None and per_task < DISPATCH_BOUND_S:
+            head += f" (a task takes {_duration(per_task)}, less than handing it to a pool costs)"
     else:
         lo, hi = chosen.speedup_ci95 or (chosen.speedup, chosen.speedup)
-        verdict = f"{chosen.strategy} with {chosen.workers} workers is {chosen.speedup:.2f}x faster (95% CI {lo:.2f}-{hi:.2f})"
-    parts = [p for p in (util, verdict) if p]
-    return "; ".join(parts) + (f"; measured: {evidence}" if evidence else "")
+        gil = f", GIL contention {chosen.gil_contention:.2f}" if chosen.gil_contention is not None else ""
+        head = f"{chosen.strategy} x{chosen.workers} {chosen.speedup:.2f}x (95% CI {lo:.2f}-{hi:.2f}{gil})"
+        if chosen.strategy in CORE_BOUND and cores:
+            head += f" on {cores} core{'s' if cores > 1 else ''}"
+        if any(r.speedup > chosen.speedup for r in others if r.speedup is not None):
+            head += ", and no faster strategy leads it by a significant 10%"
+    evidence = [_evidence(r, with_workers=chosen is seq) for r in shown.values()]
+    return head + ("; " + ", ".join(evidence) if evidence else "")
+
+
+def _evidence(r: Row, with_workers: bool) -> str:
+    text = f"{r.strategy}{f' x{r.workers}' if with_workers else ''} {r.speedup:.2f}x"
+    if r.gil_contention is not None and r.strategy != "sequential":
+        text += f" (GIL contention {r.gil_contention:.2f})"
+    return text
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def _one(rows: list[Row], strategy: str) -> Row | None:

@@ -29,10 +29,12 @@ class Row:
     wall_s: dict | None = None  # median, mean, stdev, min, max, n of one pass over all tasks
     cpu_s: float | None = None  # median CPU seconds (process + children) of one pass
     cpu_util: float | None = None  # cpu_s / median wall: the effective parallelism
+    run_queue_s: float | None = None  # median seconds its threads were ready but waited for a core (other load)
     speedup: float | None = None  # sequential median wall / this median wall, same tasks and python
     speedup_ci95: list[float] | None = None  # percentile-bootstrap 95% interval of the speedup
     efficiency: float | None = None  # speedup / workers
-    gil_contention: float | None = None  # 0..1 share of time threads waited for the GIL; None: not measured
+    gil_contention: float | None = None  # 0..1 share of time a 1 ms knock waited for the GIL (median); None: see reason
+    gil_hold_ms: float | None = None  # typical stretch the GIL is held, from the knocks' waits (~5 ms: Python code)
     max_rss_mb: float | None = None  # peak resident memory of the trial's processes
     startup_s: float | None = None  # pool start-up, measured apart from the tasks
     error: str | None = None

@@ -22,13 +22,14 @@ from gilbench.services import _process
 @dataclass
 class TrialOutcome:
     status: str = "ok"  # ok | error | timeout | skipped
-    samples: list[dict] = field(default_factory=list)  # {"wall_s", "cpu_s", "rss_mb"}
+    samples: list[dict] = field(default_factory=list)  # {"wall_s", "cpu_s", "rss_mb", "run_queue_s", "gil_contention", "gil_hold_ms"}
     startup_s: float | None = None
     checksum: str | None = None
     note: str | None = None
     error: str | None = None
     reason: str | None = None
     value: float | None = None  # calibration result
+    gil_contention_reason: str | None = None  # why the samples carry no GIL contention
 
 
 def run_trial(
@@ -104,9 +105,10 @@ def _apply(outcome: TrialOutcome, m: dict) -> bool:
     if kind == "startup":
         outcome.startup_s = m["startup_s"]
     elif kind == "sample":
-        outcome.samples.append({k: m[k] for k in ("wall_s", "cpu_s", "rss_mb")})
+        outcome.samples.append({k: m.get(k) for k in ("wall_s", "cpu_s", "rss_mb", "run_queue_s", "gil_contention", "gil_hold_ms")})
     elif kind == "done":
         outcome.checksum, outcome.note = m["checksum"], m.get("note")
+        outcome.gil_contention_reason = m.get("gil_contention_reason")
         return True
     elif kind == "calibrated":
         outcome.value = m["value"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import tempfile
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gilbench import strategies as strategy_registry
-from gilbench.engine import environment, stats
+from gilbench.engine import environment, stats, targets
 from gilbench.engine.results import Document, Row, Warning_, write_json_atomic
 from gilbench.engine.runner import run_trial
 from gilbench.workloads import Workload
@@ -44,6 +46,14 @@ class Plan:
     command: str = ""
     html_path: str | None = None  # output choices, carried for the CLI
     output_format: str | None = None
+    # gilbench bench: "module:func" run once in each trial process to build the call's arguments
+    setup: str | None = None
+    compare_results: bool = True  # False when a task's result legitimately varies from call to call
+    skip: dict[str, str] = field(default_factory=dict)  # strategies known not to apply here, with why
+    warnings: list = field(default_factory=list)  # Warning_ values known before measuring
+    # Seconds one workload's rounds may take: past it, no more rounds (never fewer than QUICK_SAMPLES).
+    budget_s: float | None = None
+    services: dict[str, str] = field(default_factory=dict)  # given by the user (e.g. --postgres-dsn): used, not started
 
     def workers_for(self, w: Workload) -> list[int]:
         return self.workers or [w.default_workers]
@@ -81,17 +91,21 @@ class Session:
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             environment=environment.capture(),
         )
+        self.doc.warnings.extend(plan.warnings)
         self.failed = False
 
     # -- driving -----------------------------------------------------------------------------
     def run(self) -> Document:
         plan = self.plan
-        self.doc.interpreters = [environment.probe_interpreter(p) for p in plan.pythons]
+        self.doc.interpreters = targets.expand(plan.pythons)  # a free-threaded build counts twice
         self._warn_about_machine()
-        units = sum(len(plan.trials(w)) for w in plan.workloads) * len(plan.pythons)
+        units = sum(len(plan.trials(w)) for w in plan.workloads) * len(self.doc.interpreters)
         self.on_event({"type": "plan", "trials": units, "samples": plan.n_samples})
+        targets.provision(self.doc.interpreters, plan.workloads, self.on_event)  # venvs: slow only the first time
         with ExitStack() as stack:
-            services: dict[str, str] = {}
+            services: dict[str, str] = dict(plan.services)
+            # Trials' temporary files go here, removed at the end even if a trial was killed.
+            self._scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="gilbench-scratch-"))
             try:
                 for interp in self.doc.interpreters:
                     for w in plan.workloads:
@@ -112,7 +126,10 @@ class Session:
         tasks = plan.tasks_for(w)
         rows = [Row(w.name, strategy, workers, tasks, label) for strategy, workers in plan.trials(w)]
         self.doc.results.extend(rows)
-        why_not = w.missing() or self._start_services(w, services, stack)
+        for row in rows:
+            if row.strategy in plan.skip:
+                row.status, row.reason = "skipped", plan.skip[row.strategy]
+        why_not = targets.missing_reason(w, interp) or w.missing(services, targets.importable(interp)) or self._start_services(w, services, stack)
         params: dict[str, Any] = {}
         if not why_not:
             try:
@@ -128,20 +145,33 @@ class Session:
             return
         call = w.make_call(params, services)
         samples: dict[int, list[dict]] = {id(r): [] for r in rows}
+        started = time.monotonic()
         for round_no in range(plan.n_samples):
             for row in rows if round_no % 2 == 0 else reversed(rows):
                 if row.status != "ok":
                     continue
                 self.on_event({"type": "trial", "workload": w.name, "strategy": row.strategy, "workers": row.workers, "python": label, "round": round_no})
                 self._measure_once(row, call, interp, samples[id(row)])
-            last = round_no == plan.n_samples - 1
+                if w.note and row.status != "skipped":
+                    row.note = f"{row.note}; {w.note}" if row.note else w.note
+            done = round_no + 1
+            spent = time.monotonic() - started
+            out_of_time = plan.budget_s is not None and done >= QUICK_SAMPLES and spent / done * (done + 1) > plan.budget_s
+            last = done == plan.n_samples or out_of_time
+            if out_of_time and done < plan.n_samples:
+                self.doc.warnings.append(Warning_(
+                    "fewer-samples", f"{w.name}: {done} samples per measurement instead of {plan.n_samples}, to stay within "
+                    f"{plan.budget_s:.0f} s (a round takes {spent / done:.1f} s); --samples {plan.n_samples} narrows the intervals", w.name,
+                ))
             self._update(rows, w.family, final=last)
+            if last:
+                break
         for row in rows:
             self.on_event({"type": "row", "row": row})
 
     def _measure_once(self, row: Row, call, interp: dict, samples: list[dict]) -> None:
         plan = self.plan
-        options = {"start_method": plan.start_method} if row.strategy == "processes" and plan.start_method else {}
+        options = {"start_method": plan.start_method} if row.strategy in ("processes", "hybrid") and plan.start_method else {}
         spec = {
             "call": call.to_dict(),
             "strategy": row.strategy,
@@ -150,8 +180,10 @@ class Session:
             "tasks": row.tasks,
             "samples": 1,
             "cwd": os.getcwd(),
+            "setup": plan.setup,
+            "compare_results": plan.compare_results,
         }
-        out = run_trial(interp["path"], spec, plan.timeout, on_message=lambda m: self._relay(row, m))
+        out = run_trial(interp["worker_python"], spec, plan.timeout, on_message=lambda m: self._relay(row, m), env={**interp["env"], "TMPDIR": self._scratch})
         row.status, row.error, row.reason, row.note = out.status, out.error, out.reason, out.note
         if out.status in ("error", "timeout"):
             self.failed = True
@@ -170,6 +202,10 @@ class Session:
             row.cpu_s = stats.summarize([s["cpu_s"] for s in samples])["median"]
             row.cpu_util = row.cpu_s / row.wall_s["median"] if row.wall_s["median"] > 0 else None
             row.max_rss_mb = round(max(s["rss_mb"] for s in samples), 1)
+            row.gil_contention, row.gil_hold_ms = _median_of(samples, "gil_contention"), _median_of(samples, "gil_hold_ms")
+            row.run_queue_s = _median_of(samples, "run_queue_s")
+        if row.status == "ok" and row.gil_contention is None and out.gil_contention_reason:
+            row.reason = f"GIL contention n/a: {out.gil_contention_reason}"
 
     def _relay(self, row: Row, message: dict) -> None:
         if message["type"] == "sample":
@@ -198,6 +234,9 @@ class Session:
         where = (row.workload, row.strategy, row.workers, row.python)
         if row.wall_s and (wide := stats.is_wide(row.wall_s)):
             self.doc.warnings.append(Warning_("wide-spread", f"{row.workload} / {row.strategy} x{row.workers}: {wide}; the machine may be busy", *where))
+        if row.strategy == "sequential" and row.run_queue_s and row.wall_s and row.run_queue_s >= 0.1 * row.wall_s["median"]:
+            # One thread waiting for a core: only other work on the machine can cause that.
+            self.doc.warnings.append(Warning_("cpu-stolen", f"{row.workload} / sequential waited for a core {row.run_queue_s / row.wall_s['median']:.0%} of its time: other processes compete for the CPU", *where))
         cores = self.doc.environment["usable_cores"]
         if row.strategy in CORE_BOUND and row.workers > cores and row.status != "skipped" and family in ("cpu", "native", "mixed"):
             self.doc.warnings.append(
@@ -206,8 +245,11 @@ class Session:
 
     def _analyse(self) -> None:
         from gilbench.analysis.recommend import recommend_all
+        from gilbench.analysis.scaling import scaling_all
 
-        self.doc.recommendations = recommend_all(self.doc.results)
+        cores = self.doc.environment["usable_cores"]
+        self.doc.recommendations = recommend_all(self.doc.results, cores=cores)
+        self.doc.extra["scaling"] = scaling_all(self.doc.results, cores=cores)
 
     def _save(self) -> None:
         if self.json_path:
@@ -237,9 +279,10 @@ class Session:
         if value is None:
             target = w.knob.target_s * (0.4 if self.plan.quick else 1.0)
             self.on_event({"type": "calibrate", "workload": w.name, "target_s": target})
-            spec = {"mode": "calibrate", "call": w.make_call({name: 1}, {}).to_dict(), "knob": name, "target_s": target}
+            spec = {"mode": "calibrate", "call": w.make_call({name: 1}, {}).to_dict(), "knob": name, "target_s": target, "start": w.knob.calibrate_from}
             # Calibrate on the first interpreter only, so every interpreter runs the same task.
-            out = run_trial(self.doc.interpreters[0]["path"], spec, self.plan.timeout)
+            first = self.doc.interpreters[0]
+            out = run_trial(first["worker_python"], spec, self.plan.timeout, env={**first["env"], "TMPDIR": self._scratch})
             if out.value is None:
                 raise CalibrationError(f"could not size {w.name}: calibration {out.status}: {out.error or out.reason}")
             value = calibrated[w.name] = out.value
@@ -253,3 +296,7 @@ class Session:
                 Warning_("loaded-machine", f"load average {load:.2f} on {cores} usable cores before the run: other work competes for the CPU and the numbers will be noisy")
             )
 
+
+def _median_of(samples: list[dict], key: str) -> float | None:
+    values = [s[key] for s in samples if s.get(key) is not None]
+    return stats.summarize(values)["median"] if values else None

@@ -34,7 +34,8 @@ def results_table(doc: dict) -> Table:
     for r in doc["results"]:
         wall = r.get("wall_s")
         wall_text = "-" if not wall else f"{wall['median']:.3f} s ±{wall['stdev'] / wall['mean'] * 100 if wall['mean'] else 0:.0f}%"
-        detail = r.get("error") or r.get("reason") or r.get("note") or ""
+        # An ok row's reason says why a metric is missing (e.g. GIL contention in processes).
+        detail = r.get("error") or ("; ".join(filter(None, (r.get("note"), r.get("reason")))) if r["status"] == "ok" else r.get("reason")) or ""
         status = Text(r["status"], style=STATUS_STYLE.get(r["status"], ""))
         if detail:
             status.append(f" {detail}", style="dim")
@@ -78,5 +79,37 @@ def task_type_table(doc: dict) -> Table:
     return table
 
 
+def scaling_table(doc: dict) -> Table:
+    """Speedup by worker count, the serial fraction, and Amdahl's extrapolation (labelled so)."""
+    multi_python = len({e["python"] for e in doc.get("scaling", [])}) > 1
+    table = Table(
+        title="Scaling", title_justify="left", header_style="bold",
+        caption="predicted = Amdahl's law fitted to the measured points (fit at): an extrapolation, not a measurement. "
+                "It assumes the serial fraction stays the same at any scale, every worker gets a free core (CPU-bound work), "
+                "as many tasks as workers, and that nothing else (memory bandwidth, I/O, a server) becomes the limit.",
+        caption_justify="left",
+    )
+    for col in ["workload", *(["python"] if multi_python else []), "strategy", "speedup by workers", "Karp-Flatt", "serial fraction", "fit at", "predicted 8 / 16 / 64"]:
+        table.add_column(col, overflow="fold", justify="right" if col in ("serial fraction",) else "left")
+    for e in doc.get("scaling", []):
+        points = "  ".join(f"{p['workers']}: {p['speedup']:.2f}x" for p in e["points"])
+        # Above 1 only says "slower than one worker": the exact value is in the JSON.
+        karp = "  ".join(f"{p['workers']}: {p['karp_flatt']:.2f}" if p["karp_flatt"] <= 1 else f"{p['workers']}: >1"
+                         for p in e["points"] if p["karp_flatt"] is not None) or "-"
+        predicted = e.get("predicted")
+        table.add_row(
+            e["workload"], *([e["python"]] if multi_python else []), e["strategy"], points, karp,
+            _num(e.get("serial_fraction"), ".2f"), ", ".join(map(str, e.get("fit_workers") or [])) or "-",
+            " / ".join(f"{predicted[k]:.1f}x" for k in ("8", "16", "64")) if predicted else "-",
+        )
+    return table
+
+
 def warning_lines(doc: dict) -> list[str]:
-    return [f"warning: {w['message']}" for w in doc.get("warnings", [])]
+    # With several interpreters, say which one a row's warning is about.
+    multi_python = len({r["python"] for r in doc.get("results", [])}) > 1
+    lines = []
+    for w in doc.get("warnings", []):
+        where = f"[{w['python']}] " if multi_python and w.get("python") else ""
+        lines.append(f"warning: {where}{w['message']}")
+    return lines

@@ -11,4 +11,19 @@ def start(name: str, stack: ExitStack) -> str:
         from gilbench.services.delay_server import DelayServer
 
         return stack.enter_context(DelayServer()).url
+    if name == "postgres":
+        from gilbench.services.postgres import TempPostgres
+
+        return stack.enter_context(TempPostgres()).dsn
     raise KeyError(f"unknown service {name!r}")
+
+
+def missing(name: str) -> str | None:
+    """Why gilbench cannot start service ``name`` on this machine, with the fix; else None."""
+    if name == "postgres":
+        from gilbench.services.postgres import INSTALL_HINT, find_pg_bindir
+
+        if find_pg_bindir() is None:
+            return (f"needs PostgreSQL's server programs (initdb, postgres) to start a throwaway cluster; "
+                    f"fix: {INSTALL_HINT}, or give a server with --postgres-dsn DSN")
+    return None

@@ -25,6 +25,8 @@ _FACTORIES = {
     "threads": "gilbench.strategies.threads:Threads",
     "asyncio": "gilbench.strategies.asyncio_:Asyncio",
     "processes": "gilbench.strategies.processes:Processes",
+    "interpreters": "gilbench.strategies.interpreters:Interpreters",
+    "hybrid": "gilbench.strategies.hybrid:Hybrid",
     "dask": "gilbench.strategies.dask_:Dask",
 }
 
@@ -40,7 +42,8 @@ class Strategy(Protocol):
 
 
 class Unavailable(Exception):
-    """Raised by a strategy factory when the strategy does not exist on this interpreter."""
+    """Raised by a strategy factory when the strategy does not exist on this interpreter, or by
+    ``run`` when running the task shows it cannot run it here (the worker's warm-up: skipped)."""
 
 
 def create(name: str, **options: Any) -> Strategy:

@@ -1,0 +1,370 @@
+"""``gilbench bench MODULE:FUNC`` and ``gilbench.bench(func)``: the user's own function under
+every strategy, measured like the built-in workloads, with a verdict.
+
+The flow, shared by the command and the Python API:
+
+1. check the target here, before anything runs: the module imports from the current directory,
+   the name exists and is callable, the arguments are JSON (else :class:`BenchInputError`,
+   which the command turns into one line and exit code 2);
+2. probe it in a fresh process (``engine/usercall.py``): run the setup, call the function, time
+   one call, see whether its result pickles and repeats. When that first call raises, hangs past
+   the timeout or ends its own process, nothing else is run: every row carries that failure
+   and the command exits 1, with the results file still written;
+3. size the run: enough tasks that one sequential pass takes about ``PASS_S``;
+4. measure with the same Session as ``gilbench run``, on a Workload built from the function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+import re
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from gilbench.errors import UsageError
+from gilbench.workloads import Call, Workload
+
+# One sequential pass over all tasks should take about this long: long enough to sample GIL
+# contention and CPU time, short enough that the whole bench fits in ~30 s.
+PASS_S = 0.2
+QUICK_PASS_S = 0.1
+# Tiny functions would need huge task counts to reach PASS_S; dispatch dominates long before.
+MAX_TASKS = 2000
+# With default samples, bench's rounds of trials stop adding samples (never below 3) past this,
+# so that with the probe the command takes about 30 s at most for a function of under ~0.2 s.
+BUDGET_S = 26.0
+# Strategies that send each task's return value back from another process by pickling it.
+RESULT_CROSSES_PROCESSES = ("processes", "interpreters", "hybrid", "dask")
+# Not run unless asked for with -s: they would take most of bench's time budget.
+SLOW_TO_START = {
+    "dask": "not in bench's default set: a Dask cluster takes seconds to start for every measurement; add -s dask to include it",
+}
+
+
+class BenchInputError(UsageError):
+    """The function or its arguments cannot be benchmarked as given (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to call: ``path`` is "module:qualname"; ``setup`` builds arguments in each trial process."""
+
+    path: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    setup: str | None = None
+
+    @property
+    def call(self) -> Call:
+        return Call(self.path, self.args, self.kwargs)
+
+
+@dataclass
+class Probe:
+    """The first calls of the function, in a fresh process."""
+
+    status: str  # ok | error | timeout
+    error: str | None = None
+    per_call_s: float | None = None
+    calls: int = 0
+    result_unpicklable: str | None = None  # why the return value cannot be pickled
+    deterministic: bool = True  # two calls returned equal results
+
+
+@dataclass
+class Prepared:
+    target: Target
+    probe: Probe
+    plan: Any  # engine.session.Plan
+    problem: str | None = None  # one line: why nothing was measured
+
+
+# -- 1. checking the input ---------------------------------------------------------------------
+def parse_arguments(args_json: str | None, kwargs_json: str | None) -> tuple[tuple, dict]:
+    """``--args`` (a JSON array) and ``--kwargs`` (a JSON object) as Python values."""
+    args: Any = _json("--args", args_json, "[]")
+    kwargs: Any = _json("--kwargs", kwargs_json, "{}")
+    if not isinstance(args, list):
+        raise BenchInputError(f"--args must be a JSON array, e.g. '[1, \"a\"]'; got {type(args).__name__}")
+    if not isinstance(kwargs, dict):
+        raise BenchInputError(f"--kwargs must be a JSON object, e.g. '{{\"n\": 3}}'; got {type(kwargs).__name__}")
+    return tuple(args), kwargs
+
+
+def _json(flag: str, text: str | None, default: str) -> Any:
+    try:
+        return json.loads(text if text is not None else default)
+    except ValueError as exc:
+        raise BenchInputError(f"{flag} is not valid JSON ({exc})") from None
+
+
+def check_target(path: str, args: Sequence = (), kwargs: dict | None = None, setup: str | None = None) -> Target:
+    """Import the function (and setup) from the current directory; raise BenchInputError if unusable."""
+    load(path, "function")
+    if setup:
+        load(setup, "--setup function")
+    kwargs = dict(kwargs or {})
+    try:
+        json.dumps([list(args), kwargs])
+    except (TypeError, ValueError) as exc:
+        raise BenchInputError(f"arguments must be JSON values to reach fresh processes ({exc}); build other values in a setup function") from None
+    return Target(path, tuple(args), kwargs, setup)
+
+
+def load(path: str, what: str = "function") -> Callable:
+    """The callable at "module:qualname", imported the way trial processes will import it."""
+    module_name, sep, qualname = path.partition(":")
+    if not sep or not module_name or not qualname:
+        raise BenchInputError(f"expected MODULE:FUNC for the {what}, got {path!r}")
+    cwd = os.getcwd()
+    if cwd not in sys.path:  # trial processes find the user's modules from here, so must this check
+        sys.path.insert(0, cwd)
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise BenchInputError(f"no module named {module_name!r} (looked in {cwd} and the Python path)") from None
+        raise BenchInputError(f"importing {module_name} failed: {_describe(exc)}") from None
+    except BaseException as exc:  # the module's own code raised (or exited) on import
+        raise BenchInputError(f"importing {module_name} raised {_describe(exc)}") from None
+    for part in qualname.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise BenchInputError(f"module {module_name!r} has no {what} {qualname!r}") from None
+    if not callable(obj):
+        raise BenchInputError(f"{path} is not callable (it is an object of type {type(obj).__name__})")
+    return obj
+
+
+def path_of(func: Callable | str) -> str:
+    """"module:qualname" for a function, so that fresh processes can import it."""
+    if isinstance(func, str):
+        return func
+    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
+    if not module or not qualname or "<" in qualname:
+        raise BenchInputError(f"{func!r} cannot be imported by name in another process: define it at module level")
+    if module == "__main__":
+        main_file = getattr(sys.modules["__main__"], "__file__", None)
+        if not main_file:
+            raise BenchInputError(f"{qualname} was defined interactively: put it in a module so fresh processes can import it")
+        if os.path.dirname(os.path.abspath(main_file)) != os.getcwd():
+            raise BenchInputError(f"{qualname} is in the script {main_file}: run it from that directory so fresh processes can import it")
+        module = os.path.splitext(os.path.basename(main_file))[0]  # the script must guard its own run
+    return f"{module}:{qualname}"
+
+
+# -- 2. probing --------------------------------------------------------------------------------
+def probe(target: Target, python: str, timeout: float) -> Probe:
+    info: dict = {}
+
+    def keep(message: dict) -> None:
+        if message["type"] == "calibrated":
+            info.update(message)
+
+    from gilbench.engine.runner import run_trial
+
+    spec = {"mode": "probe", "call": target.call.to_dict(), "setup": target.setup, "cwd": os.getcwd()}
+    out = run_trial(python, spec, timeout, on_message=keep)
+    if out.status != "ok" or out.value is None:
+        return Probe(status="timeout" if out.status == "timeout" else "error", error=out.error or out.reason)
+    return Probe("ok", per_call_s=out.value, calls=info.get("calls", 0), result_unpicklable=info.get("result_unpicklable"),
+                 deterministic=info.get("deterministic", True))
+
+
+def problem_line(target: Target, result: Probe, timeout: float) -> str:
+    """One line saying why nothing could be measured."""
+    if result.status == "timeout":
+        return f"{target.path} did not return within the {timeout:g} s timeout (--timeout); nothing was measured"
+    error = result.error or "failed"
+    if error.startswith("worker died"):
+        how = re.search(r"\(([^)]*)\)", error)
+        return f"{target.path} ended the process it ran in ({how.group(1) if how else error}); nothing was measured"
+    if error.startswith("setup "):
+        return f"{error}; nothing was measured"
+    return f"{target.path} raised {error}; nothing was measured"
+
+
+# -- 3. sizing and planning --------------------------------------------------------------------
+def default_workers(cores: int) -> list[int]:
+    return sorted({1, 2, 4, 2 * cores})
+
+
+def choose_tasks(per_call_s: float, workers: Sequence[int], quick: bool = False) -> int:
+    """Tasks per pass: about PASS_S of sequential work, at least the largest worker count, and a
+    multiple of every worker count so no worker sits out the last round."""
+    unit = math.lcm(*workers)
+    if unit > 4 * max(workers):
+        unit = max(workers)
+    wanted = math.ceil((QUICK_PASS_S if quick else PASS_S) / max(per_call_s, 1e-7))
+    n = min(max(wanted, max(workers)), MAX_TASKS)
+    return max(unit, math.ceil(n / unit) * unit)
+
+
+def prepare(
+    target: Target,
+    strategies: Sequence[str],
+    *,
+    requested: Sequence[str] = (),
+    workers: Sequence[int] | None = None,
+    tasks: int | None = None,
+    quick: bool = False,
+    samples: int | None = None,
+    timeout: float = 300.0,
+    start_method: str | None = None,
+    command: str = "",
+    python: str | None = None,
+) -> Prepared:
+    """Probe the function and build the plan (``requested``: strategies the user named)."""
+    from gilbench.engine.environment import usable_cores
+    from gilbench.engine.results import Warning_
+    from gilbench.engine.session import Plan
+
+    python = python or sys.executable
+    result = probe(target, python, timeout)
+    workers = list(workers or default_workers(usable_cores()))
+    n_tasks = tasks or choose_tasks(result.per_call_s or PASS_S, workers, quick)
+    call = target.call
+    workload = Workload(
+        name=target.path, family="user", summary=f"the user's function {target.path}",
+        make_call=lambda params, services: call, default_tasks=n_tasks, default_workers=max(workers),
+    )
+    skip = {s: why for s, why in SLOW_TO_START.items() if s in strategies and s not in requested}
+    if result.result_unpicklable:
+        why = f"its return value cannot be pickled, so it cannot come back from another process: {result.result_unpicklable}"
+        skip.update({s: why for s in RESULT_CROSSES_PROCESSES if s in strategies})
+    warnings = []
+    if not result.deterministic:
+        warnings.append(Warning_("results-vary", f"{target.path} returned different results on two calls, so results are not compared across strategies (a race would go unnoticed)", target.path))
+    plan = Plan(
+        workloads=[workload], strategies=list(strategies), pythons=[python], workers=workers, tasks=n_tasks,
+        quick=quick, samples=samples, timeout=timeout, start_method=start_method, kind="bench", command=command,
+        setup=target.setup, compare_results=result.deterministic, skip=skip, warnings=warnings,
+        budget_s=None if samples or quick else BUDGET_S,
+    )
+    problem = None if result.status == "ok" else problem_line(target, result, timeout)
+    return Prepared(target, result, plan, problem)
+
+
+def failed_document(prepared: Prepared):
+    """The results document when the probe failed: every row carries the failure, none ran."""
+    from gilbench.engine import environment
+    from gilbench.engine.results import Document, Row
+
+    plan = prepared.plan
+    doc = Document(
+        kind="bench", command=plan.command or shlex.join(["gilbench", *sys.argv[1:]]), created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        environment=environment.capture(), warnings=list(plan.warnings),
+    )
+    doc.interpreters = [environment.probe_interpreter(p) for p in plan.pythons]
+    w = plan.workloads[0]
+    for strategy, n in plan.trials(w):
+        row = Row(w.name, strategy, n, plan.tasks_for(w), doc.interpreters[0]["label"])
+        if strategy in plan.skip:
+            row.status, row.reason = "skipped", plan.skip[strategy]
+        else:
+            row.status, row.error = prepared.probe.status, prepared.problem
+        doc.results.append(row)
+    doc.extra["scaling"] = []
+    return doc
+
+
+# -- 4. the Python API -------------------------------------------------------------------------
+@dataclass
+class BenchResult:
+    """What :func:`bench` returns: the results document (schema gilbench/1) and its verdict."""
+
+    document: dict
+    failed: bool = False  # a measurement failed (the command would exit 1)
+    problem: str | None = None  # why nothing was measured, when the first call failed
+
+    @property
+    def recommendation(self) -> dict | None:
+        recs = self.document.get("recommendations") or []
+        return recs[0] if recs else None
+
+    @property
+    def rows(self) -> list[dict]:
+        return self.document["results"]
+
+    @property
+    def scaling(self) -> list[dict]:
+        return self.document.get("scaling", [])
+
+    def table(self):
+        """The measurements, verdict and scaling as one rich renderable (print it with rich)."""
+        from rich.console import Group
+
+        from gilbench.report import terminal
+
+        parts = [terminal.results_table(self.document)]
+        if self.document.get("recommendations"):
+            parts.append(terminal.recommendations_table(self.document))
+        if self.scaling:
+            parts.append(terminal.scaling_table(self.document))
+        return Group(*parts)
+
+    def __rich__(self):
+        return self.table()
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.document, indent=indent)
+
+
+def bench(
+    func: Callable | str,
+    args: Sequence = (),
+    kwargs: dict | None = None,
+    *,
+    setup: Callable | str | None = None,
+    tasks: int | None = None,
+    workers: Sequence[int] | None = None,
+    strategies: Sequence[str] | None = None,
+    quick: bool = False,
+    samples: int | None = None,
+    timeout: float = 300.0,
+    json_path: str | None = None,
+    on_event: Callable[[dict], None] | None = None,
+) -> BenchResult:
+    """Measure ``func(*args, **kwargs)`` under every strategy and recommend one.
+
+    ``func`` (and ``setup``) must be importable by name from the current directory: a module-level
+    function, or "module:func". ``args``/``kwargs`` must be JSON values; build anything else in
+    ``setup``, which runs in each trial process and returns a dict (keyword arguments), an
+    ``(args, kwargs)`` pair, a tuple (positional arguments) or one positional argument.
+    Raises BenchInputError (a ValueError) on bad input.
+    """
+    from gilbench import strategies as registry
+    from gilbench.engine.results import write_json_atomic
+    from gilbench.engine.session import Session
+
+    target = check_target(path_of(func), tuple(args), kwargs, path_of(setup) if setup else None)
+    unknown = [s for s in strategies or () if s not in registry.NAMES]
+    if unknown:
+        raise BenchInputError(f"unknown strategy {unknown[0]!r}; known: {', '.join(registry.NAMES)}")
+    chosen = list(dict.fromkeys(["sequential", *(strategies or registry.NAMES)]))
+    for n in [*(workers or ()), *([tasks] if tasks is not None else [])]:
+        if not isinstance(n, int) or n < 1:
+            raise BenchInputError(f"workers and tasks must be whole numbers >= 1, got {n!r}")
+    command = f"gilbench.bench({target.path}, args={list(target.args)!r}, kwargs={target.kwargs!r})"
+    prepared = prepare(target, chosen, requested=list(strategies or ()), workers=sorted(set(workers)) if workers else None,
+                       tasks=tasks, quick=quick, samples=samples, timeout=timeout, command=command)
+    if prepared.problem:
+        doc = failed_document(prepared).to_dict()
+        if json_path:
+            write_json_atomic(json_path, doc)
+        return BenchResult(doc, failed=True, problem=prepared.problem)
+    session = Session(prepared.plan, on_event=on_event, json_path=json_path)
+    return BenchResult(session.run().to_dict(), failed=session.failed)
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    return text.splitlines()[0] if text else type(exc).__name__
