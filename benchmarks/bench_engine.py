@@ -62,10 +62,17 @@ async def _concurrent_requests(url: str, n: int) -> float:
 
 
 def delay_server_load(n: int = 1000) -> float:
+    """Best of three: the figure is the server's, so the client runs on uvloop when it can."""
+    try:
+        import uvloop
+
+        run = uvloop.run
+    except ImportError:
+        run = asyncio.run
     raise_fd_limit()
     with DelayServer() as server:
-        asyncio.run(_concurrent_requests(server.url, 10))  # warm the server
-        return asyncio.run(_concurrent_requests(server.url, n))
+        run(_concurrent_requests(server.url, 10))  # warm the server
+        return min(run(_concurrent_requests(server.url, n)) for _ in range(3))
 
 
 def main() -> None:

@@ -384,26 +384,16 @@ class TempPostgres:
             port = _free_port()
             kwargs = self._popen_user_kwargs()
             try:
-                if self.new_session:
-                    proc = _process.spawn(
-                        self._server_argv(port),
-                        env=_clean_env(),
-                        stdin=subprocess.DEVNULL,
-                        stdout=self._log,
-                        stderr=subprocess.STDOUT,
-                        cwd=self.tmpdir,
-                        **kwargs,
-                    )
-                else:
-                    proc = subprocess.Popen(
-                        self._server_argv(port),
-                        env=_clean_env(),
-                        stdin=subprocess.DEVNULL,
-                        stdout=self._log,
-                        stderr=subprocess.STDOUT,
-                        cwd=self.tmpdir,
-                        **kwargs,
-                    )
+                proc = subprocess.Popen(
+                    self._server_argv(port),
+                    env=_clean_env(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=self._log,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.tmpdir,
+                    start_new_session=self.new_session,
+                    **kwargs,
+                )
             except OSError as exc:
                 raise PostgresUnavailable(f"could not run postgres: {exc}") from None
             self.proc, self.port = proc, port
