@@ -17,17 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from gilbench import strategies as strategy_registry
 from gilbench.engine import environment, stats, targets
 from gilbench.engine.results import Document, Row, Warning_, write_json_atomic
+from gilbench.analysis.recommend import CORE_BOUND
 from gilbench.engine.runner import run_trial
 from gilbench.workloads import Workload
 
 DEFAULT_SAMPLES = 5
 QUICK_SAMPLES = 3
 DEFAULT_TIMEOUT_S = 300.0
-# Strategies bounded by cores, not by waiting: more workers than cores cannot help them.
-CORE_BOUND = {"processes", "interpreters", "dask"}
 
 
 @dataclass
