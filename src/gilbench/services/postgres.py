@@ -26,7 +26,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -112,12 +111,6 @@ def find_pg_bindir() -> str | None:
 
 # ---------------------------------------------------------------------------
 # Helpers
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _traversable_by(path: str, uid: int, gids: set[int]) -> bool:
@@ -381,7 +374,7 @@ class TempPostgres:
         self._log = open(self.logfile, "ab")
         deadline = time.monotonic() + self.startup_timeout
         for _attempt in range(5):
-            port = _free_port()
+            port = _process.free_port()
             kwargs = self._popen_user_kwargs()
             try:
                 proc = subprocess.Popen(

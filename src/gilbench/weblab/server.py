@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,13 +38,6 @@ BIND_RETRIES = 3
 # Uvicorn waits this long for open connections at shutdown before closing them.
 GRACEFUL_SHUTDOWN_S = 2
 STOP_GRACE_S = GRACEFUL_SHUTDOWN_S + 3.0
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port that was free a moment ago (bind to 0, read it, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def get_json(url: str, timeout: float) -> dict:
@@ -134,7 +126,7 @@ class UvicornServer:
     def start(self) -> UvicornServer:
         last_error = ""
         for _ in range(BIND_RETRIES):
-            port = free_port()
+            port = _process.free_port()
             self._log = tempfile.TemporaryFile()  # a file, not a pipe: nobody must drain it
             self.proc = _process.spawn(
                 self.argv(port), env=self.env(), stdout=subprocess.DEVNULL, stderr=self._log
