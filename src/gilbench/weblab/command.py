@@ -20,9 +20,11 @@ DEFAULT_CONCURRENCY = [1, 10, 50]
 DEFAULT_WORKERS = [1, 2]
 DEFAULT_DURATION = 5.0
 DEFAULT_THREADPOOL = 40
+DEFAULT_REPEAT = 3
 # --quick: the acceptance figures (50 users, 1 and 2 workers) in well under 90 s.
 QUICK_CONCURRENCY = [50]
 QUICK_DURATION = 2.0
+QUICK_REPEAT = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,9 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"AnyIO thread limit for def endpoints (default {DEFAULT_THREADPOOL})")
     parser.add_argument("--variant", metavar="NAME", action="append", default=None,
                         help=f"endpoint variant, repeatable (default all: {', '.join(VARIANTS)})")
+    parser.add_argument("--repeat", metavar="N", default=None,
+                        help=f"runs of each CPU-bound cell, each on a fresh server; the median is kept "
+                             f"(default {DEFAULT_REPEAT}; --quick: {QUICK_REPEAT})")
     parser.add_argument("--open-loop-rate", metavar="RPS", default=None,
                         help="also measure an open loop at this fixed rate (latency from intended send time)")
-    parser.add_argument("--quick", action="store_true", help="50 users only, 2 s windows: under 90 s")
+    parser.add_argument("--quick", action="store_true",
+                        help="50 users only, 2 s windows, CPU cells once: under 90 s")
     parser.add_argument("--json", metavar="PATH", default=None, help="write the results document here")  # fmt: skip
 
 
@@ -84,9 +90,10 @@ def lab_arguments(args: argparse.Namespace) -> dict:
         "threadpool": int(_number(args.threadpool, DEFAULT_THREADPOOL, "--threadpool", int)),
         "quick": quick,
         "open_loop_rate": rate,
+        "repeat": int(_number(args.repeat, QUICK_REPEAT if quick else DEFAULT_REPEAT, "--repeat", int)),
     }
     validate(kwargs["variants"], kwargs["concurrency"], kwargs["server_workers"], kwargs["delay"],
-             kwargs["duration"], kwargs["threadpool"], rate)  # fmt: skip
+             kwargs["duration"], kwargs["threadpool"], rate, kwargs["repeat"])  # fmt: skip
     if args.json:
         folder = os.path.dirname(os.path.abspath(args.json))
         if not os.path.isdir(folder):

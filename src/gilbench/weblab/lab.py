@@ -5,14 +5,22 @@ State machine of ``run_lab``:
     delay server + load generator (once)
       -> calibrate the CPU loop (~30 ms a request)
       -> generator ceiling: closed loop against /noop (best of two runs)
-      -> for each server worker count, for each variant: a fresh Uvicorn server
+      -> round 1: for each server worker count, for each variant: a fresh Uvicorn server
            -> for each concurrency (ascending): warm-up, window, drain
               (server CPU sampled at the window's edges; a server whose /health does
               not answer after the drain holds a backlog and is restarted)
-      -> expected RPS, lessons, warnings
+      -> rounds 2..repeat: the same for the CPU-bound variants only
+      -> per cell the run with the median RPS; expected RPS, lessons, warnings
 
 A fresh server per variant keeps one variant's backlog (async-blocking leaves up to
 users x delay seconds of queued work) out of the next variant's numbers.
+
+Why CPU-bound cells are repeated on fresh servers. Their throughput is the speed of the
+worker processes, and on a shared VM that varies from process to process: the seed's
+counting loop took 23 to 31 ms in ten fresh interpreters on this project's 2-core KVM
+machine, minutes apart. A 1-worker and a 2-worker figure from one server each are one draw
+per process; rounds (1 worker, 2 workers, 1 worker, ...) and the median of them are what
+pyperf would do. I/O cells are measured once: the slow service's delay sets them.
 
 Queueing theory used for ``expected_rps`` (closed loop, zero think time, service time =
 the slow service's delay): ``m`` requests in service at once give ``min(users, m) / delay``,
@@ -24,10 +32,11 @@ Results JSON (schema ``gilbench/1``, ``kind: web``); rows in ``web_results``:
 ``variant, concurrency, server_workers, threadpool, mode (closed|open), rps, requests,
 errors, timeouts, latency_ms{p50,p95,p99,max}, server_cpu_s, generator_cpu_s,
 other_cpu_s, above_half_ceiling, expected_rps, lesson, offered_rps and send_lag_ms_max (open
-loop, else null), window_s, attempts, error (null, or why the measurement failed)``.
-``other_cpu_s`` is the CPU the rest of the machine (delay server, this lab, other programs)
-burnt during the window: on a shared machine it explains a CPU-bound row that falls short,
-and a CPU-bound cell it disturbed is measured again (``attempts``).
+loop, else null), window_s, attempts (runs of this cell, each on a fresh server), rps_runs
+(their RPS, in order; the row is the median run), error (null, or why the measurement
+failed)``. ``other_cpu_s`` is the CPU the rest of the machine (delay server, this lab, other
+programs) burnt during the window: on a shared machine it explains a CPU-bound row that
+falls short.
 """
 
 from __future__ import annotations
@@ -59,9 +68,9 @@ OFF_THEORY = 0.15
 """An I/O row further than this from its expected RPS gets a warning."""
 NOISY_CORES = 0.25
 """Other processes using more than this many cores during a window get a warning."""
-NOISE_RETRIES = 1
-"""Extra runs of a CPU-bound cell whose window other programs disturbed (not with --quick)."""
 CPU_VARIANTS = ("sync-cpu", "async-cpu")
+BUSIER = 0.05
+"""async-cpu keeping its cores this much busier than sync-cpu is worth a sentence."""
 
 Progress = Callable[[int, int, str], None]
 
@@ -106,7 +115,8 @@ def expected_rps(variant: str, users: int, workers: int, threadpool: int, delay_
 
 
 def validate(variants: Sequence[str], concurrency: Sequence[int], server_workers: Sequence[int],
-             delay: float, duration: float, threadpool: int, open_loop_rate: float | None = None) -> None:
+             delay: float, duration: float, threadpool: int, open_loop_rate: float | None = None,
+             repeat: int = 1) -> None:
     """Raise UsageError for values the lab cannot measure."""
     if not variants:
         raise UsageError("no variant to measure")
@@ -125,6 +135,8 @@ def validate(variants: Sequence[str], concurrency: Sequence[int], server_workers
         raise UsageError("--threadpool must be between 1 and 10000")
     if open_loop_rate is not None and not 0 < open_loop_rate <= 100_000:
         raise UsageError("--open-loop-rate must be > 0 and <= 100000 requests per second")
+    if not 1 <= repeat <= 100:
+        raise UsageError("--repeat must be between 1 and 100")
 
 
 def environment(cpu_count: int, cpu_s: float) -> dict:
@@ -166,13 +178,16 @@ def run_lab(
     progress: Progress = _no_progress,
     open_loop_rate: float | None = None,
     checkpoint: Callable[[dict], None] | None = None,
+    repeat: int = 1,
 ) -> dict:
     """Measure every variant x concurrency x server workers; return the results document.
 
-    ``progress(done, total, label)`` is called before each measurement; ``checkpoint(doc)``
-    after each one, with the document so far (to save it: a crash loses nothing measured).
+    CPU-bound variants are measured ``repeat`` times, in rounds, each on a fresh server;
+    their rows are the median runs. ``progress(done, total, label)`` is called before each
+    measurement; ``checkpoint(doc)`` after each one, with the document so far (to save it:
+    a crash loses nothing measured).
     """
-    validate(variants, concurrency, server_workers, delay, duration, threadpool, open_loop_rate)
+    validate(variants, concurrency, server_workers, delay, duration, threadpool, open_loop_rate, repeat)
     variants = [v for v in VARIANTS if v in variants]  # canonical order, no duplicates
     concurrency = sorted(set(concurrency))
     server_workers = sorted(set(server_workers))
@@ -182,7 +197,9 @@ def run_lab(
     timeout = max(10.0, 4 * delay)
     drain = max(2.0, 3 * delay)
     modes = ["closed"] + (["open"] if open_loop_rate else [])
-    total = 1 + len(server_workers) * len(variants) * len(concurrency) * len(modes)
+    cpu_bound = [v for v in variants if v in CPU_VARIANTS]
+    rounds = [variants] + [cpu_bound] * (repeat - 1 if cpu_bound else 0)
+    total = 1 + sum(len(server_workers) * len(r) * len(concurrency) * len(modes) for r in rounds)
     done = 0
     cpu_count, cpu_s = calibrate_cpu_count()
     cores = usable_cores()
@@ -199,6 +216,7 @@ def run_lab(
             "variants": variants,
             "open_loop_rate": open_loop_rate,
             "quick": quick,
+            "repeat": repeat,
             "warmup_s": warmup,
             "timeout_s": timeout,
         },
@@ -226,32 +244,38 @@ def run_lab(
                 gen.start()
         done += 1
         cells = [(users, mode) for users in concurrency for mode in modes]
-        retries = 0 if quick else NOISE_RETRIES  # --quick keeps its time budget
-        for workers in server_workers:
-            for variant in variants:
-                srv = server(workers)  # fresh per variant: no backlog carried over
-                try:
-                    start_error = _start(srv)
-                    for index, (users, mode) in enumerate(cells):
-                        progress(done, total, f"{variant}, {users} users, {_workers(workers)}, {mode} loop")
-                        spec = LoadSpec(
-                            url=f"{srv.url}/{variant}", concurrency=users, duration_s=duration,
-                            warmup_s=warmup, ramp_s=min(delay, warmup / 2), mode=mode,
-                            rate=open_loop_rate if mode == "open" else None, timeout_s=timeout, drain_s=drain,
-                        )  # fmt: skip
-                        row = _row(variant, users, workers, threadpool, mode, open_loop_rate)
-                        if start_error:
-                            row["error"] = start_error
-                        else:
-                            last = index == len(cells) - 1
-                            row, start_error = _measure_cell(gen, srv, spec, row, warnings, drain, last, retries)
-                        rows.append(row)
-                        _explain(row, doc, cpu_s, cores)
-                        done += 1
-                        if checkpoint:
-                            checkpoint(doc)
-                finally:
-                    srv.stop()
+        runs: dict[tuple, list[dict]] = {}  # every run of every cell, in order
+        for round_variants in rounds:
+            for workers in server_workers:
+                for variant in round_variants:
+                    srv = server(workers)  # fresh per variant and round: no backlog carried over
+                    try:
+                        start_error = _start(srv)
+                        for index, (users, mode) in enumerate(cells):
+                            key = (variant, users, workers, mode)
+                            run = len(runs.get(key, [])) + 1
+                            of = f", run {run} of {repeat}" if variant in CPU_VARIANTS and repeat > 1 else ""
+                            progress(done, total, f"{variant}, {users} users, {_workers(workers)}, {mode} loop{of}")
+                            spec = LoadSpec(
+                                url=f"{srv.url}/{variant}", concurrency=users, duration_s=duration,
+                                warmup_s=warmup, ramp_s=min(delay, warmup / 2), mode=mode,
+                                rate=open_loop_rate if mode == "open" else None, timeout_s=timeout, drain_s=drain,
+                            )  # fmt: skip
+                            row = _row(variant, users, workers, threadpool, mode, open_loop_rate)
+                            if start_error:
+                                row["error"] = start_error
+                            else:
+                                last = index == len(cells) - 1
+                                start_error = _measure(gen, srv, spec, row, warnings, drain, last)
+                            runs.setdefault(key, []).append(row)
+                            _keep_median(rows, runs[key])
+                            for each in rows:  # a CPU lesson compares with another row: refresh all
+                                _explain(each, doc, cpu_s, cores)
+                            done += 1
+                            if checkpoint:
+                                checkpoint(doc)
+                    finally:
+                        srv.stop()
     progress(done, total, "done")
     warnings.extend(_warnings(doc, cores))
     return doc
@@ -297,7 +321,7 @@ def _row(variant: str, users: int, workers: int, threadpool: int, mode: str, rat
         "latency_ms": {"p50": None, "p95": None, "p99": None, "max": None},
         "server_cpu_s": None, "generator_cpu_s": None, "other_cpu_s": None, "above_half_ceiling": False,
         "expected_rps": None, "lesson": "", "offered_rps": rate if mode == "open" else None,
-        "send_lag_ms_max": None, "window_s": None, "attempts": 0, "error": None,
+        "send_lag_ms_max": None, "window_s": None, "attempts": 0, "rps_runs": [], "error": None,
     }  # fmt: skip
 
 
@@ -315,25 +339,20 @@ def _noise_cores(row: dict) -> float:
     return row["other_cpu_s"] / row["window_s"]
 
 
-def _measure_cell(gen: LoadGenerator, srv: UvicornServer, spec: LoadSpec, blank: dict, warnings: list[dict],
-                  drain: float, last: bool, retries: int) -> tuple[dict, str | None]:
-    """Measure one cell; a CPU-bound one disturbed by other programs is measured again.
+def _keep_median(rows: list[dict], runs: list[dict]) -> None:
+    """Put the cell's median-RPS run in ``rows`` (in place of its earlier pick), with all runs' RPS.
 
-    A CPU variant's throughput is the cores it gets, so a window in which other programs
-    took more than NOISY_CORES is repeated (``retries`` times at most) and the least
-    disturbed run is kept; ``attempts`` says how many were made. I/O variants hardly use CPU.
+    The median of an even count is the lower middle run; runs that failed are kept out
+    unless every run failed (then the first one, with its error).
     """
-    tries = 1 + (retries if blank["variant"] in CPU_VARIANTS else 0)
-    best: dict | None = None
-    for attempt in range(1, tries + 1):
-        row = dict(blank, attempts=attempt)
-        start_error = _measure(gen, srv, spec, row, warnings, drain, last and tries == 1)
-        if best is None or (row["error"] is None and _noise_cores(row) < _noise_cores(best)):
-            best = row
-        if start_error or row["error"] or _noise_cores(row) <= NOISY_CORES:
-            return best, start_error
-    assert best is not None
-    return best, None
+    ok = sorted((r for r in runs if r["error"] is None and r["rps"] is not None), key=lambda r: r["rps"])
+    pick = ok[(len(ok) - 1) // 2] if ok else runs[0]
+    pick.update(attempts=len(runs), rps_runs=[r["rps"] for r in runs])
+    for index, row in enumerate(rows):
+        if any(row is run for run in runs):
+            rows[index] = pick
+            return
+    rows.append(pick)
 
 
 def _measure(gen: LoadGenerator, srv: UvicornServer, spec: LoadSpec, row: dict, warnings: list[dict],
@@ -422,13 +441,20 @@ def _lesson(row: dict, doc: dict, delay: float, cpu_s: float, cores: int) -> str
         holds = "holds the GIL" if variant == "sync-cpu" else "blocks the event loop"
         text = (f"{kind} + the pure-Python loop ({cpu_s * 1000:.0f} ms) {holds}: {at} "
                 f"(estimate {_plural(min(users, workers, cores), 'core')} / {cpu_s * 1000:.0f} ms = {exp:.0f})")
-        if row["server_cpu_s"] is not None and row["window_s"]:
-            usable = min(workers, cores)
-            busy = row["server_cpu_s"] / row["window_s"] / usable
-            text += f", its {_plural(usable, 'core')} {busy:.0%} busy"
+        runs = [r for r in row["rps_runs"] if r is not None]
+        if len(runs) > 1:
+            text += f", median of {len(runs)} fresh servers ({min(runs):.0f}-{max(runs):.0f})"
+        busy = _busy(row, cores)
+        if busy is not None:
+            text += f", its {_plural(min(workers, cores), 'core')} {busy:.0%} busy"
         base = _find(doc, variant, users, 1, "closed")
         if workers > 1 and base and base["rps"]:
             text += f"; {rps / base['rps']:.2f}x the 1-worker {base['rps']:.0f} RPS: only processes add cores"
+        single = _find(doc, "async-cpu", users, workers, "closed") if variant == "sync-cpu" else None
+        single_busy = _busy(single, cores) if single and not single["error"] else None
+        if busy is not None and single_busy is not None and single_busy - busy > BUSIER:
+            text += (f"; async-cpu (one thread a worker) kept them {single_busy:.0%} busy: the rest went on "
+                     f"handing one GIL between up to {min(tp, users)} threads")
         others = max(_noise_cores(r) for r in (row, base) if r)
         if others > NOISY_CORES:
             text += f" (other programs took {others:.1f} cores meanwhile: measure again on a quiet machine)"
@@ -436,6 +462,13 @@ def _lesson(row: dict, doc: dict, delay: float, cpu_s: float, cores: int) -> str
     ceiling = doc["generator_ceiling_rps"]
     limit = "" if ceiling is None else f" (generator ceiling {ceiling:.0f} RPS)"
     return f"no work at all: {at}, the harness's own limit{limit}"
+
+
+def _busy(row: dict, cores: int) -> float | None:
+    """Share of the cores the server's workers could use that they did use, in the window."""
+    if row["server_cpu_s"] is None or not row["window_s"]:
+        return None
+    return row["server_cpu_s"] / row["window_s"] / min(row["server_workers"], cores)
 
 
 def _find(doc: dict, variant: str, users: int, workers: int, mode: str) -> dict | None:
