@@ -47,19 +47,24 @@ def gilbench_processes() -> list[psutil.Process]:
     return found
 
 
-def assert_no_leftovers(before: set[int], grace: float = 3.0) -> None:
+def leftovers(before: set[int], grace: float = 3.0) -> list[str]:
+    """Command lines of this session's live processes not in ``before`` (after up to ``grace`` s)."""
     deadline = time.monotonic() + grace
     while True:
         left = [p for p in gilbench_processes() if p.pid not in before]
         if not left or time.monotonic() > deadline:
-            break
+            return [_describe(p) for p in left]
         time.sleep(0.1)
-    assert not left, "processes left running: " + "; ".join(_describe(p) for p in left)
+
+
+def assert_no_leftovers(before: set[int], grace: float = 3.0) -> None:
+    left = leftovers(before, grace)
+    assert not left, "processes left running: " + "; ".join(left)
 
 
 def _describe(p: psutil.Process) -> str:
     try:
-        return " ".join(p.cmdline())
+        return f"{p.pid}: {' '.join(p.cmdline())}"
     except psutil.Error:
         return str(p.pid)
 

@@ -4,8 +4,8 @@ Assertions are relations that hold on any machine (async-blocking far below asyn
 sync-io capped near threadpool/delay), not absolute timings. Small thread pools and short
 delays keep the whole file well under 90 s.
 
-Every process the lab starts inherits TAG_ENV from this process's environment (through
-``_process.child_env``), so a leftover one is found by its environment even after its
+Every process the lab starts inherits the session's GILBENCH_TEST_TAG (conftest) through
+``_process.child_env``, so a leftover one is found by its environment even after its
 parent died and its command line says only ``multiprocessing.spawn``.
 """
 
@@ -19,12 +19,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import psutil
 import pytest
 from rich.console import Console
 
+from conftest import assert_no_leftovers, gilbench_processes, leftovers
 from gilbench.services.delay_server import DelayServer
 from gilbench.weblab import UsageError, command
 from gilbench.weblab.lab import format_lessons, format_table, run_lab, usable_cores
@@ -33,37 +33,12 @@ from gilbench.weblab.server import UvicornServer
 
 pytestmark = pytest.mark.timeout(60)
 
-TAG_ENV = "GILBENCH_WEBLAB_TEST_TAG"
-SERVICE_WORDS = ("uvicorn", "delay_server", "gilbench.weblab", "multiprocessing")
-
-
 @pytest.fixture(scope="module", autouse=True)
-def tag() -> str:
-    """Tag this module's child processes; at the end, none of them may be left."""
-    value = uuid.uuid4().hex
-    os.environ[TAG_ENV] = value
-    yield value
-    del os.environ[TAG_ENV]
-    assert leftovers(value) == []
-
-
-def leftovers(value: str, grace: float = 3.0) -> list[str]:
-    """Command lines of live processes carrying our tag (after up to ``grace`` s)."""
-    deadline = time.monotonic() + grace
-    while True:
-        found = []
-        for proc in psutil.process_iter(["pid", "cmdline"]):
-            if proc.pid == os.getpid():
-                continue
-            try:
-                cmdline = " ".join(proc.info["cmdline"] or [])
-                if any(word in cmdline for word in SERVICE_WORDS) and proc.environ().get(TAG_ENV) == value:
-                    found.append(f"{proc.pid}: {cmdline}")
-            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-                continue
-        if not found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
+def baseline() -> set[int]:
+    """This session's processes before the module; at its end, nothing more may be alive."""
+    before = {p.pid for p in gilbench_processes()}
+    yield before
+    assert_no_leftovers(before)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -96,10 +71,10 @@ def quiet_console() -> Console:
         ["--json", "/no/such/dir/web.json"],
     ],
 )
-def test_bad_input_raises_usage_error(argv: list[str], tag: str) -> None:
+def test_bad_input_raises_usage_error(argv: list[str], baseline: set[int]) -> None:
     with pytest.raises(UsageError):
         command.measure(parse(argv), quiet_console())
-    assert leftovers(tag, grace=0) == []
+    assert leftovers(baseline, grace=0) == []
 
 
 def test_usage_error_is_a_value_error() -> None:
@@ -260,7 +235,7 @@ def test_open_loop_counts_latency_from_intended_send_time() -> None:
     assert result.latency_ms["p99"] > 5 * delay * 1000
 
 
-def test_server_is_stopped_when_the_block_raises(tag: str) -> None:
+def test_server_is_stopped_when_the_block_raises(baseline: set[int]) -> None:
     with pytest.raises(RuntimeError, match="boom"):
         with UvicornServer(slow_url="http://127.0.0.1:9", delay_s=0.1, workers=2, threadpool=3) as server:
             assert server.health["threadpool"] == 3 and server.health["loop"] == "uvloop"
@@ -268,7 +243,7 @@ def test_server_is_stopped_when_the_block_raises(tag: str) -> None:
             assert len(_live_members(pgid)) >= 3  # supervisor + 2 workers
             raise RuntimeError("boom")
     assert _live_members(pgid) == []
-    assert leftovers(tag) == []
+    assert leftovers(baseline) == []
 
 
 def _live_members(pgid: int) -> list[int]:
@@ -288,13 +263,13 @@ def _live_members(pgid: int) -> list[int]:
     [(signal.SIGINT, 0.0), (signal.SIGTERM, 0.0), (signal.SIGINT, 1.5), (signal.SIGTERM, 1.5)],
     ids=["int-while-starting", "term-while-starting", "int-measuring", "term-measuring"],
 )
-def test_interrupted_lab_leaves_nothing_behind(sig: signal.Signals, after: float, tag: str) -> None:
+def test_interrupted_lab_leaves_nothing_behind(sig: signal.Signals, after: float, baseline: set[int]) -> None:
     argv = ["web", "--variant", "sync-io", "--concurrency", "4", "--server-workers", "2",
             "--duration", "20", "--delay", "0.2", "--quick"]  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "gilbench", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
-        while not any("gilbench.weblab.app" in line for line in leftovers(tag, grace=0)):
+        while not any("gilbench.weblab.app" in line for line in leftovers(baseline, grace=0)):
             assert proc.poll() is None and time.monotonic() < deadline, "the lab never started uvicorn"
             time.sleep(0.2)
         time.sleep(after)  # 0: uvicorn is still starting; 1.5: a measurement is running
@@ -305,7 +280,7 @@ def test_interrupted_lab_leaves_nothing_behind(sig: signal.Signals, after: float
             proc.kill()
         proc.wait()
         proc.stderr.close()
-    assert leftovers(tag) == []
+    assert leftovers(baseline) == []
 
 
 def test_format_table_and_lessons_are_pure() -> None:

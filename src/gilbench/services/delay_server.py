@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import random
 import resource
 import subprocess
@@ -42,15 +43,27 @@ def make_document(items: int, seed: int = 0) -> dict:
     }
 
 
+def _seconds(text: str) -> float | None:
+    """A delay from a URL, clamped to [0, MAX_DELAY_S]; None when it is not a finite number."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_DELAY_S)
+
+
 def _build_app():
     from aiohttp import web
 
+    def bad(message: str) -> web.Response:
+        return web.json_response({"error": message}, status=400)
+
     async def delay(request: web.Request) -> web.Response:
-        try:
-            seconds = float(request.match_info["seconds"])
-        except ValueError:
-            return web.json_response({"error": "delay must be a number"}, status=400)
-        seconds = min(max(seconds, 0.0), MAX_DELAY_S)
+        seconds = _seconds(request.match_info["seconds"])
+        if seconds is None:
+            return bad("delay must be a number")
         await asyncio.sleep(seconds)
         return web.json_response(
             {
@@ -62,9 +75,15 @@ def _build_app():
         )
 
     async def doc(request: web.Request) -> web.Response:
-        items = min(int(request.query.get("items", "100")), 100_000)
-        seed = int(request.query.get("seed", "0"))
-        await asyncio.sleep(min(max(float(request.query.get("delay", "0")), 0.0), MAX_DELAY_S))
+        try:
+            items = min(max(int(request.query.get("items", "100")), 0), 100_000)
+            seed = int(request.query.get("seed", "0"))
+        except ValueError:
+            return bad("items and seed must be whole numbers")
+        seconds = _seconds(request.query.get("delay", "0"))
+        if seconds is None:
+            return bad("delay must be a number")
+        await asyncio.sleep(seconds)
         return web.json_response(make_document(items, seed))
 
     async def health(request: web.Request) -> web.Response:
