@@ -134,6 +134,16 @@ def test_web_section(report: str) -> None:
     p99 = re.search(r'<svg class="chart" data-chart="2/web-p99/sw2".*?</svg>', report, re.S).group(0)
     assert "p99 latency" in p99
     assert "load generator ceiling 4,123 RPS" in report
+    # The web lab's check of the post's claim is part of the verdict.
+    verdict = report[report.index('<section id="verdict">'):report.index("</section>")]
+    assert '<a href="#doc-2">Web lab #2</a>: Claim check: a def endpoint' in verdict
+
+
+def test_a_web_document_without_config_still_renders() -> None:
+    doc = load("web")
+    del doc["config"]
+    html = render_html([doc])
+    assert "Claim check" not in html and "These documents carry no recommendations." in html
 
 
 def test_data_is_escaped_everywhere() -> None:

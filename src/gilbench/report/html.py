@@ -231,6 +231,16 @@ def _doc_title(i: int, doc: Mapping[str, Any]) -> str:
 
 # -- verdict -------------------------------------------------------------------------------------
 
+def _web_claim(doc: Mapping[str, Any]) -> str | None:
+    """The web lab's check of the post's claim, or None when the document cannot say it."""
+    from gilbench.weblab.lab import verdict
+
+    try:
+        return verdict(doc)  # type: ignore[arg-type]
+    except (KeyError, TypeError, ValueError, AttributeError):  # a hand-edited or partial document
+        return None
+
+
 def _verdict_section(docs: Sequence[Mapping[str, Any]]) -> str:
     recs = [(i, r) for i, d in enumerate(docs, 1) for r in _rows(d.get("recommendations"))]
     several = len({i for i, _ in recs}) > 1
@@ -261,8 +271,11 @@ def _verdict_section(docs: Sequence[Mapping[str, Any]]) -> str:
             "interpreter. A difference counts only when it is significant and at least 10%; "
             "otherwise the simpler strategy is recommended.</p>"
         )
-    else:
+    claims = [(i, text) for i, d in enumerate(docs, 1) if doc_kind(d) == "web" and (text := _web_claim(d))]
+    if not recs and not claims:
         parts.append('<p class="note">These documents carry no recommendations.</p>')
+    for i, text in claims:
+        parts.append(f'<p class="rec"><a href="#doc-{i}">Web lab #{i}</a>: {_e(text)}</p>')
     for i, d in enumerate(docs, 1):
         if doc_kind(d) == "compare" and d.get("summary_line"):
             parts.append(f'<p class="rec"><a href="#doc-{i}">Comparison #{i}</a>: {_e(d["summary_line"])}</p>')

@@ -595,7 +595,8 @@ def format_lessons(doc: dict) -> list[str]:
 
 def verdict(doc: dict) -> str | None:
     """What the numbers say about the post's claim, from the sync-io rows at the highest concurrency."""
-    rows = [r for r in doc["web_results"] if r["mode"] == "closed" and not r["error"] and r["rps"] is not None]
+    rows = [r for r in doc["web_results"]
+            if r.get("mode", "closed") == "closed" and not r.get("error") and r.get("rps") is not None]
     sync = [r for r in rows if r["variant"] == "sync-io"]
     if not sync:
         return None
