@@ -58,8 +58,20 @@ def test_cpu_and_native_workloads_give_the_same_results_everywhere(no_leftovers)
         assert "BLAS pinned to 1 thread" in rows[("native.numpy", strategy)].note
 
 
+def test_numpy_sequential_uses_one_core_because_blas_is_pinned(no_leftovers):
+    """An unpinned OpenBLAS spreads one matmul over every core: sequential would not be sequential.
+
+    threadpoolctl only limits libraries already loaded, so pinning before numpy's import
+    silently did nothing (sequential used 1.98 cores on this 2-core machine).
+    """
+    plan = Plan([get_workload("native.numpy")], ["sequential"], params={"matmuls": 400}, samples=1)
+    row = Session(plan).run().results[0]
+    assert row.status == "ok", row.error
+    assert row.cpu_util < 1.3, row.cpu_util
+
+
 def test_c_code_releasing_the_gil_leaves_it_free_and_cores_busy_unlike_c_code_holding_it():
-    # Sized by calibration (--quick: ~0.2 s per task), so the relations hold on any machine.
+    # Sized by calibration (--quick: ~0.1 s per task), so the relations hold on any machine.
     plan = Plan([get_workload("native.hashlib"), get_workload("cpu.json")], ["sequential", "threads"], quick=True, samples=2)
     doc = Session(plan).run()
     rows = {(r.workload, r.strategy): r for r in doc.results}

@@ -62,9 +62,14 @@ def _pin_blas() -> None:
     global _blas_pinned
     with _pin_lock:
         if not _blas_pinned:
-            from threadpoolctl import threadpool_limits
+            # threadpoolctl limits only the libraries already loaded: numpy (and its BLAS) first.
+            import numpy  # noqa: F401
+            from threadpoolctl import threadpool_info, threadpool_limits
 
             threadpool_limits(limits=1, user_api="blas")  # stays set: restored only on __exit__
+            left = [i for i in threadpool_info() if i["user_api"] == "blas" and i["num_threads"] != 1]
+            if left:
+                raise RuntimeError(f"could not pin BLAS to 1 thread: {left[0]['internal_api']} has {left[0]['num_threads']}")
             _blas_pinned = True
 
 
