@@ -153,6 +153,12 @@ def _select_workloads(names: list[str] | None):
     return [known[n] for n in (names or known)]
 
 
+# Strategies `run --quick` leaves out unless named with -s: their start-up outweighs quick tasks.
+QUICK_LEAVES_OUT = {
+    "dask": "left out by --quick: a Dask cluster takes about a second to start for every sample; add -s dask to include it",
+}
+
+
 def _select_strategies(names: list[str] | None) -> list[str]:
     for name in names or []:
         if name not in strategy_registry.NAMES:
@@ -203,6 +209,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         html_path=args.html,
         output_format=args.format,
         services={"postgres": args.postgres_dsn} if args.postgres_dsn else {},
+        skip=dict(QUICK_LEAVES_OUT) if args.quick and not args.strategy else {},
     )
     return execute(plan, args.json, console)
 

@@ -25,6 +25,8 @@ from gilbench.workloads import Workload
 
 DEFAULT_SAMPLES = 5
 QUICK_SAMPLES = 3
+# --quick sizes calibrated tasks to this fraction of their target (0.5 s -> 0.1 s a task).
+QUICK_TARGET_FACTOR = 0.2
 DEFAULT_TIMEOUT_S = 300.0
 
 
@@ -275,7 +277,7 @@ class Session:
         name = w.knob.name
         value = self.plan.params.get(name, calibrated.get(w.name, w.knob.value(self.plan.quick)))
         if value is None:
-            target = w.knob.target_s * (0.4 if self.plan.quick else 1.0)
+            target = w.knob.target_s * (QUICK_TARGET_FACTOR if self.plan.quick else 1.0)
             self.on_event({"type": "calibrate", "workload": w.name, "target_s": target})
             spec = {"mode": "calibrate", "call": w.make_call({name: 1}, {}).to_dict(), "knob": name, "target_s": target, "start": w.knob.calibrate_from}
             # Calibrate on the first interpreter only, so every interpreter runs the same task.

@@ -152,7 +152,7 @@ register(
         ),
         default_tasks=8,
         default_workers=8,
-        knob=Knob("rounds", 4, "query rounds per task (each waits 0.1 s on the server)", quick_default=2),
+        knob=Knob("rounds", 4, "query rounds per task (each waits 0.1 s on the server)", quick_default=1),
         needs=(Need("service", "postgres"), Need("package", "psycopg", "pip install 'psycopg[binary]==3.3.9'")),
     )
 )

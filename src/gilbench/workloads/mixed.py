@@ -4,6 +4,8 @@ The post's table says: split mixed work, threads for the I/O, processes for the 
 declares its two steps, ``fetch`` (I/O) and ``summarize`` (CPU, pure Python), so the
 ``hybrid`` strategy can do exactly that; every other strategy runs ``fetch_parse``, both in one.
 The defaults make the two steps comparable on a typical core: a 0.2 s wait, then ~0.2 s of CPU.
+The wait scales with ``passes`` (0.1 s at 160), so a smaller task (``--quick``, ``-p passes=``)
+keeps the same balance between the two steps.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ from gilbench.workloads import Call, Knob, Need, Workload, register
 
 DOC_ITEMS = 500
 DELAY_S = 0.2
+"""The slow API's wait at DEFAULT_PASSES; proportional to passes otherwise."""
+DEFAULT_PASSES = 320
+
+
+def delay_for(passes: int) -> float:
+    """Seconds the document takes to arrive for a task of ``passes`` passes."""
+    return round(max(0.01, DELAY_S * passes / DEFAULT_PASSES), 3)
 
 
 def fetch(url: str, passes: int) -> tuple[str, int]:
@@ -70,14 +79,18 @@ register(
         summary=f"GET a {DOC_ITEMS}-item JSON document after {DELAY_S:g} s (I/O), then aggregate it in pure Python (CPU)",
         make_call=lambda p, s: Call(
             "gilbench.workloads.mixed:fetch_parse",
-            kwargs={"url": f"{s['delay_server']}/doc?items={DOC_ITEMS}&seed=1&delay={DELAY_S:g}", "passes": int(p["passes"])},
+            kwargs={
+                "url": f"{s['delay_server']}/doc?items={DOC_ITEMS}&seed=1&delay={delay_for(int(p['passes'])):g}",
+                "passes": int(p["passes"]),
+            },
             async_func="gilbench.workloads.mixed:fetch_parse_async",
             io_func="gilbench.workloads.mixed:fetch",
             cpu_func="gilbench.workloads.mixed:summarize",
         ),
         default_tasks=8,
         default_workers=2,
-        knob=Knob("passes", 320, "passes of pure-Python aggregation over the fetched document", quick_default=160),
+        knob=Knob("passes", DEFAULT_PASSES, "passes of pure-Python aggregation over the fetched document "
+                  f"(the wait before it: {DELAY_S:g} s x passes / {DEFAULT_PASSES})", quick_default=80),
         needs=(Need("service", "delay_server"), Need("package", "requests", "pip install requests"), Need("package", "aiohttp", "pip install aiohttp")),
     )
 )
