@@ -111,3 +111,13 @@ def test_ctrl_c_stops_everything_within_2_s_and_keeps_valid_json(tmp_path):
     jsonschema.validate(doc, SCHEMA)
     assert any(r["workload"] == "io.sleep" and r["status"] == "ok" for r in doc["results"])
     assert_no_leftovers(before)
+
+
+def test_quick_run_leaves_dask_out_with_a_reason_unless_asked(tmp_path, no_leftovers):
+    out = tmp_path / "quick.json"
+    proc = run_cli("run", "--quick", "-w", "io.sleep", "--json", str(out), timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = {r["strategy"]: r for r in load(out)["results"]}
+    assert rows["dask"]["status"] == "skipped" and "-s dask" in rows["dask"]["reason"]
+    assert rows["threads"]["status"] == "ok" and rows["threads"]["speedup"] > 3  # 5 sleeps overlap
+    jsonschema.validate(load(out), SCHEMA)
