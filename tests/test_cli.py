@@ -45,6 +45,16 @@ def test_doctor_reports_cores_and_starts_the_delay_server(no_leftovers):
     proc = run_cli("doctor", timeout=60)
     assert proc.returncode in (0, 1)
     assert "usable cores" in proc.stdout and "delay server" in proc.stdout
+    assert "process-to-process speed: the same loop in 8 fresh interpreters" in " ".join(proc.stdout.split())
+
+
+def test_doctor_warns_when_fresh_processes_differ_in_speed():
+    from gilbench.engine.doctor import speed_check
+
+    steady = speed_check([0.0200, 0.0202, 0.0199, 0.0201])
+    assert steady.status == "ok" and "19.9-20.2 ms (spread 1% of the median)" in steady.detail
+    uneven = speed_check([0.020, 0.023, 0.026, 0.021])
+    assert uneven.status == "warn" and "27%" in uneven.detail and "--samples" in uneven.detail
 
 
 def test_run_writes_a_valid_document_whose_numbers_tell_the_posts_story(tmp_path, no_leftovers):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import statistics
+import subprocess
+import sys
 from dataclasses import dataclass
 
 from gilbench.engine import environment
@@ -25,6 +28,50 @@ def _read(path: str) -> str | None:
         return None
 
 
+# The seed's counting loop, best of 5 (~20 ms each), in a fresh interpreter; prints seconds.
+SPEED_PROBE = """
+import time
+def count(n):
+    x = 0
+    for _ in range(n):
+        x += 1
+    return x
+best = float("inf")
+for _ in range(5):
+    t = time.perf_counter()
+    count(700_000)
+    best = min(best, time.perf_counter() - t)
+print(best)
+"""
+SPEED_PROBES = 8
+SPEED_SPREAD_WARN = 0.10
+"""Fresh processes whose best times differ by more than this (of the median) get a warning."""
+
+
+def process_speeds(runs: int = SPEED_PROBES, python: str = sys.executable) -> list[float]:
+    """Best time of the same loop in ``runs`` fresh interpreters, one after another."""
+    times = []
+    for _ in range(runs):
+        proc = subprocess.run([python, "-c", SPEED_PROBE], capture_output=True, text=True, timeout=60)
+        times.append(float(proc.stdout.strip()))
+    return times
+
+
+def speed_check(times: list[float]) -> Check:
+    """How much one fresh process's speed differs from the next's (pyperf's reason for many processes)."""
+    median = statistics.median(times)
+    spread = (max(times) - min(times)) / median
+    detail = (f"the same loop in {len(times)} fresh interpreters: {min(times) * 1000:.1f}-{max(times) * 1000:.1f} ms "
+              f"(spread {spread:.0%} of the median)")  # fmt: skip
+    if spread <= SPEED_SPREAD_WARN:
+        return Check("process-to-process speed", "ok", detail)
+    return Check(
+        "process-to-process speed", "warn",
+        detail + ": a figure from one process can be off by that much; gilbench takes medians over fresh "
+                 "processes (more --samples narrow them) and the web lab repeats CPU cells (--repeat)",
+    )  # fmt: skip
+
+
 def run_checks() -> list[Check]:
     checks: list[Check] = []
     cores = environment.usable_cores()
@@ -40,6 +87,10 @@ def run_checks() -> list[Check]:
         checks.append(Check("CPU frequency governor", "ok" if governor == "performance" else "warn", governor + ("" if governor == "performance" else ": frequency scaling adds noise; 'performance' is steadier")))
     else:
         checks.append(Check("CPU frequency governor", "ok", "not exposed (virtual machine?): compare by ratios within one run"))
+    try:
+        checks.append(speed_check(process_speeds()))
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        checks.append(Check("process-to-process speed", "warn", f"not measured: {exc}"))
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     checks.append(Check("open files limit", "ok" if soft >= 4096 else "warn", f"{soft}" + ("" if soft >= 4096 else ": gilbench raises it for its servers up to the hard limit")))
     try:
