@@ -126,9 +126,12 @@ class Session:
         tasks = plan.tasks_for(w)
         rows = [Row(w.name, strategy, workers, tasks, label) for strategy, workers in plan.trials(w)]
         self.doc.results.extend(rows)
+        # Known before any trial: what the plan leaves out, and what this interpreter's version lacks
+        # (no trial process is started only to say so).
+        skip = {**targets.unsupported(interp, plan.strategies), **plan.skip}
         for row in rows:
-            if row.strategy in plan.skip:
-                row.status, row.reason = "skipped", plan.skip[row.strategy]
+            if row.strategy in skip:
+                row.status, row.reason = "skipped", skip[row.strategy]
         why_not = targets.missing_reason(w, interp) or w.missing(services, targets.importable(interp)) or self._start_services(w, services, stack)
         params: dict[str, Any] = {}
         if not why_not:
