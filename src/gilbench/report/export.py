@@ -63,8 +63,11 @@ WEB_COLUMNS: dict[str, tuple[Any, ...]] = {
     "latency_ms_max": ("latency_ms", "max"),
     "server_cpu_s": ("server_cpu_s",),
     "generator_cpu_s": ("generator_cpu_s",),
+    "other_cpu_s": ("other_cpu_s",),
+    "attempts": ("attempts",),
     "above_half_ceiling": ("above_half_ceiling",),
     "lesson": ("lesson",),
+    "error": ("error",),
 }
 
 COMPARE_COLUMNS: dict[str, tuple[Any, ...]] = {
