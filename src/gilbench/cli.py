@@ -210,6 +210,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         output_format=args.format,
         services={"postgres": args.postgres_dsn} if args.postgres_dsn else {},
         skip=dict(QUICK_LEAVES_OUT) if args.quick and not args.strategy else {},
+        native_async_only=args.quick and not args.strategy,
     )
     return execute(plan, args.json, console)
 

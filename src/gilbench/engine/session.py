@@ -28,6 +28,10 @@ QUICK_SAMPLES = 3
 # --quick sizes calibrated tasks to this fraction of their target (0.5 s -> 0.1 s a task).
 QUICK_TARGET_FACTOR = 0.2
 DEFAULT_TIMEOUT_S = 300.0
+NO_COROUTINE_QUICK = (
+    "left out by --quick: the workload has no coroutine, so asyncio would run it through asyncio.to_thread, "
+    "which is the threads row again; the full run measures it"
+)
 
 
 @dataclass
@@ -54,6 +58,8 @@ class Plan:
     # Seconds one workload's rounds may take: past it, no more rounds (never fewer than QUICK_SAMPLES).
     budget_s: float | None = None
     services: dict[str, str] = field(default_factory=dict)  # given by the user (e.g. --postgres-dsn): used, not started
+    # run --quick: asyncio only for workloads with a native coroutine (elsewhere it is threads via to_thread)
+    native_async_only: bool = False
 
     def workers_for(self, w: Workload) -> list[int]:
         return self.workers or [w.default_workers]
@@ -147,6 +153,10 @@ class Session:
                 self.on_event({"type": "row", "row": row})
             return
         call = w.make_call(params, services)
+        if plan.native_async_only and call.async_func is None:
+            for row in rows:
+                if row.strategy == "asyncio" and row.status == "ok":
+                    row.status, row.reason = "skipped", NO_COROUTINE_QUICK
         samples: dict[int, list[dict]] = {id(r): [] for r in rows}
         started = time.monotonic()
         for round_no in range(plan.n_samples):
