@@ -21,6 +21,7 @@ from gilbench.engine import environment, stats, targets
 from gilbench.engine.results import Document, Row, Warning_, write_json_atomic
 from gilbench.analysis.recommend import CORE_BOUND
 from gilbench.engine.runner import run_trial
+from gilbench.strategies.hybrid import no_steps
 from gilbench.workloads import Workload
 
 DEFAULT_SAMPLES = 5
@@ -153,10 +154,13 @@ class Session:
                 self.on_event({"type": "row", "row": row})
             return
         call = w.make_call(params, services)
-        if plan.native_async_only and call.async_func is None:
-            for row in rows:
-                if row.strategy == "asyncio" and row.status == "ok":
-                    row.status, row.reason = "skipped", NO_COROUTINE_QUICK
+        for row in rows:  # known from the call itself: no trial process needed to find out
+            if row.status != "ok":
+                continue
+            if row.strategy == "hybrid" and (why := no_steps(call)):
+                row.status, row.reason = "skipped", why
+            elif row.strategy == "asyncio" and plan.native_async_only and call.async_func is None:
+                row.status, row.reason = "skipped", NO_COROUTINE_QUICK
         samples: dict[int, list[dict]] = {id(r): [] for r in rows}
         started = time.monotonic()
         for round_no in range(plan.n_samples):

@@ -20,6 +20,13 @@ from gilbench.strategies.threads import _noop
 from gilbench.workloads import Call, resolve
 
 
+def no_steps(call: Call) -> str | None:
+    """Why hybrid cannot split this call, judged from the call alone (no import, no process)."""
+    if not (call.io_func and call.cpu_func):
+        return "the workload declares no I/O and CPU steps (Call.io_func, Call.cpu_func) to split between threads and processes"
+    return None
+
+
 class Hybrid:
     name = "hybrid"
 
@@ -28,8 +35,8 @@ class Hybrid:
         self.note: str | None = None
 
     def available(self, call: Call) -> str | None:
-        if not (call.io_func and call.cpu_func):
-            return "the workload declares no I/O and CPU steps (Call.io_func, Call.cpu_func) to split between threads and processes"
+        if why := no_steps(call):
+            return why
         if self.start_method not in multiprocessing.get_all_start_methods():
             return f"start method {self.start_method!r} not available here"
         cpu = resolve(call.cpu_func)
