@@ -63,7 +63,7 @@ register(
         ),
         default_tasks=5,
         default_workers=5,
-        knob=Knob("delay", 2.0, "seconds the slow API waits before replying (the post: 2)", quick_default=0.2),
+        knob=Knob("delay", 2.0, "seconds the slow API waits before replying (the post: 2)", quick_default=0.1),
         needs=(Need("service", "delay_server"), Need("package", "requests", "pip install requests"), Need("package", "aiohttp", "pip install aiohttp")),
     )
 )

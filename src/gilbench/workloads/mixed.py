@@ -90,7 +90,7 @@ register(
         default_tasks=8,
         default_workers=2,
         knob=Knob("passes", DEFAULT_PASSES, "passes of pure-Python aggregation over the fetched document "
-                  f"(the wait before it: {DELAY_S:g} s x passes / {DEFAULT_PASSES})", quick_default=80),
+                  f"(the wait before it: {DELAY_S:g} s x passes / {DEFAULT_PASSES})", quick_default=40),
         needs=(Need("service", "delay_server"), Need("package", "requests", "pip install requests"), Need("package", "aiohttp", "pip install aiohttp")),
     )
 )
