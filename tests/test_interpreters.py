@@ -73,8 +73,17 @@ def test_provisioning_creates_a_venv_once_then_reuses_it_and_records_what_failed
     assert time.monotonic() - t0 < min(1.0, made_in / 3)
     assert again == first and len(events) == 4  # reused: no further step
     assert [v.path for v in venvs.provisioned()] == [first.path]
-    reqs.write_text("requests==2.34.2\n")  # the requirements are part of the key: a new venv
+    reqs.write_text("# other requirements\n")  # the requirements are part of the key: a new venv...
     assert str(venvs.venv_path(base, "3.12.1")) != first.path
+    other = tmp_path / "venvs" / "3.13.0-0123456789"  # another interpreter's venv: not ours to remove
+    other.mkdir()
+    (other / venvs.MANIFEST).write_text(json.dumps(dict(first.to_dict(), path=str(other), base=sys.executable, python=sys.executable)))
+    events.clear()
+    second = venvs.ensure(base, "3.12.1", "3.12.1", events.append)
+    # ...and once it is ready, the one made for the old requirements is removed.
+    assert events[-1] == {"type": "venv", "python": "3.12.1", "step": "removed-stale", "path": first.path}
+    assert not os.path.exists(first.path) and not os.path.exists(first.path + ".lock")
+    assert sorted(v.path for v in venvs.provisioned()) == sorted([second.path, str(other)])
 
 
 def test_a_half_made_venv_is_made_again(tmp_path, monkeypatch):

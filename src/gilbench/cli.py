@@ -257,7 +257,7 @@ def execute(plan, json_path: str | None, console: Console) -> int:
             from gilbench.report.interpreters import venv_event_text
 
             progress.update(state["task"], description=venv_event_text(e))
-            if e["step"] in ("create", "ready"):
+            if e["step"] in ("create", "ready", "removed-stale"):
                 progress.console.print(f"  {venv_event_text(e)}", markup=False, highlight=False)
 
     session = Session(plan, on_event=on_event, json_path=json_path)

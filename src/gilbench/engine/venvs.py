@@ -9,7 +9,8 @@ State machine of one venv directory: absent -> created (``PYTHON -m venv``) -> p
 installed (all at once; if that fails, one by one, recording each failure) -> manifest written.
 The manifest is written last, so a directory without one is half-made (an interrupted run) and
 is made again. A lock file per venv makes concurrent gilbench runs wait for each other instead
-of racing pip. A package that fails to install for that Python is recorded, never fatal: only
+of racing pip. When a venv is ready, the venvs made from the same interpreter for other
+requirements (an older gilbench's) are removed: nothing would use them again. A package that fails to install for that Python is recorded, never fatal: only
 the workloads needing it are skipped.
 """
 
@@ -155,7 +156,33 @@ def ensure(base: str, label: str, version: str, on_event: OnEvent | None = None)
         tmp.write_text(json.dumps(venv.to_dict(), indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, path / MANIFEST)
         emit({"type": "venv", "python": label, "step": "ready", "path": str(path), "failed": failed})
+        for stale in prune_stale(path, base):
+            emit({"type": "venv", "python": label, "step": "removed-stale", "path": str(stale)})
         return venv
+
+
+def prune_stale(current: Path, base: str) -> list[Path]:
+    """Remove the complete venvs made from ``base``'s interpreter for other requirements; return them.
+
+    A venv another gilbench is making right now (its lock is held) is left alone.
+    """
+    real = os.path.realpath(shutil.which(base) or base)
+    removed = []
+    for venv in provisioned():
+        path = Path(venv.path)
+        if path == current or os.path.realpath(shutil.which(venv.base) or venv.base) != real:
+            continue
+        lock = path.parent / (path.name + ".lock")
+        with open(lock, "w") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            fcntl.flock(f, fcntl.LOCK_UN)
+        lock.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 def _install(python: str, reqs: list[str], on_one: Callable[[str], None]) -> dict[str, str]:

@@ -94,5 +94,7 @@ def venv_event_text(e: dict) -> str:
         return f"{label}: pip install of {e['packages']} worker packages (a minute or so, first time only)"
     if step == "install-one":
         return f"{label}: retrying one by one: {e['requirement']}"
+    if step == "removed-stale":
+        return f"{label}: removed {e['path']}, made for older worker requirements"
     failed = e.get("failed") or {}
     return f"{label}: venv ready" + (f"; could not install: {', '.join(failed)}" if failed else "")
