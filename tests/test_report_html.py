@@ -139,6 +139,18 @@ def test_web_section(report: str) -> None:
     assert '<a href="#doc-2">Web lab #2</a>: Claim check: a def endpoint' in verdict
 
 
+def test_repeated_web_cells_show_their_runs_as_error_bars() -> None:
+    doc = load("web")
+    row = next(r for r in doc["web_results"] if r["server_workers"] == 1)
+    row["rps_runs"] = [row["rps"] * 0.8, row["rps"], row["rps"] * 1.1]
+    html = render_html([doc])
+    svg = re.search(r'<svg class="chart" data-chart="1/web-rps/sw1".*?</svg>', html, re.S).group(0)
+    assert f"(median of 3 runs, {row['rps'] * 0.8:.1f}-{row['rps'] * 1.1:.1f})" in svg
+    assert svg.count('opacity="0.8"/>') == 1  # one error bar: the only repeated cell
+    plain = render_html([load("web")])
+    assert "median of" not in plain and 'opacity="0.8"/>' not in plain
+
+
 def test_a_web_document_without_config_still_renders() -> None:
     doc = load("web")
     del doc["config"]

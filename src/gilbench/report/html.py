@@ -455,6 +455,24 @@ def _run_section(i: int, doc: Mapping[str, Any]) -> str:
 
 # -- web -------------------------------------------------------------------------------------------
 
+def _runs(row: Mapping[str, Any]) -> list[float]:
+    """The RPS of each run of a web cell (several when CPU-bound cells were repeated)."""
+    runs = row.get("rps_runs")
+    return [x for x in (as_number(v) for v in runs) if x is not None] if isinstance(runs, list) else []
+
+
+def _run_span(row: Mapping[str, Any]) -> tuple[float, float] | None:
+    """(lowest, highest) RPS over a cell's runs, drawn as an error bar; None for a single run."""
+    runs = _runs(row)
+    return (min(runs), max(runs)) if len(runs) > 1 else None
+
+
+def _cell_rows(rows: Sequence[Mapping[str, Any]], sw: object, variant: str) -> list[Mapping[str, Any]]:
+    """A variant's rows at one server-worker count, by concurrency (the order of its chart points)."""
+    return sorted((r for r in rows if r.get("server_workers") == sw and str(r.get("variant")) == variant),
+                  key=lambda r: _workers_key(r.get("concurrency")))
+
+
 def _web_section(i: int, doc: Mapping[str, Any]) -> str:
     rows = _rows(doc.get("web_results"))
     config = doc.get("config") if isinstance(doc.get("config"), Mapping) else {}
@@ -488,9 +506,7 @@ def _web_section(i: int, doc: Mapping[str, Any]) -> str:
     def points(
         sw: object, variant: str, pick: Callable[[Mapping[str, Any]], object]
     ) -> list[tuple[float, float | None]]:
-        sel = sorted((r for r in rows if r.get("server_workers") == sw and str(r.get("variant")) == variant),
-                     key=lambda r: _workers_key(r.get("concurrency")))
-        return [(as_number(r.get("concurrency")) or 0.0, as_number(pick(r))) for r in sel]
+        return [(as_number(r.get("concurrency")) or 0.0, as_number(pick(r))) for r in _cell_rows(rows, sw, variant)]
 
     def p99(r: Mapping[str, Any]) -> object:
         lat = r.get("latency_ms")
@@ -503,9 +519,13 @@ def _web_section(i: int, doc: Mapping[str, Any]) -> str:
             measured = points(sw, v, lambda r: r.get("rps"))
             if not measured:
                 continue
-            tips = [f"{v}, {fmt_num(c, 0)} users: {fmt_num(y, 1)} RPS" for c, y in measured]
+            spans = [_run_span(r) for r in _cell_rows(rows, sw, v)]
+            tips = [f"{v}, {fmt_num(c, 0)} users: {fmt_num(y, 1)} RPS"
+                    + (f" (median of {len(_runs(r))} runs, {fmt_num(s[0], 1)}-{fmt_num(s[1], 1)})" if s else "")
+                    for (c, y), r, s in zip(measured, _cell_rows(rows, sw, v), spans, strict=True)]
             marker = MARKERS[variants.index(v) % len(MARKERS)]
-            rps_series.append(Series(v, measured, colors[v], tooltips=tips, marker=marker))
+            rps_series.append(Series(v, measured, colors[v], tooltips=tips, marker=marker,
+                                     errors=spans if any(spans) else None))
             expected = points(sw, v, lambda r: r.get("expected_rps"))
             if any(y is not None for _, y in expected):
                 rps_series.append(Series(f"{v} (expected)", expected, colors[v], dash="4 4", width=1.25,
