@@ -174,7 +174,27 @@ def test_sync_cpu_scales_with_server_workers_not_threads() -> None:
     else:
         pytest.skip(f"other programs used {busy:.2f} cores during the windows")
     assert two["rps"] >= 1.3 * one["rps"], (one["rps"], two["rps"], doc["warnings"])
-    assert "x the 1-worker" in two["lesson"]
+    assert "x the 1-worker" in two["lesson"] and "--repeat" not in two["lesson"]  # a median already
+
+
+def test_cpu_lesson_explains_the_scaling_and_says_when_it_rests_on_one_run() -> None:
+    from gilbench.weblab.lab import _explain, _row
+
+    def cpu_row(variant: str, workers: int, rps: float, server_cpu: float, runs: list[float]) -> dict:
+        row = _row(variant, 50, workers, 40, "closed", None)
+        row.update(rps=rps, server_cpu_s=server_cpu, window_s=5.0, other_cpu_s=0.0, rps_runs=runs)
+        return row
+
+    doc = {"config": {"delay_s": 0.5}, "generator_ceiling_rps": 10_000.0, "web_results": [
+        cpu_row("sync-cpu", 1, 38.8, 5.0, [38.8]), cpu_row("sync-cpu", 2, 64.3, 8.6, [64.3]),
+        cpu_row("async-cpu", 2, 69.9, 9.8, [69.9]),
+    ]}  # fmt: skip
+    for row in doc["web_results"]:
+        _explain(row, doc, cpu_s=0.030, cores=2)
+    lesson = doc["web_results"][1]["lesson"]
+    assert "1.66x the 1-worker 39 RPS" in lesson and "its 2 cores 86% busy" in lesson
+    assert "--repeat 3 takes a median" in lesson  # a single run each
+    assert "async-cpu (one thread a worker) kept them 98% busy" in lesson  # where the rest went
 
 
 @pytest.mark.parametrize("phase", [0.0, 0.13, 0.5, 0.77, 0.999])

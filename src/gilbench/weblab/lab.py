@@ -450,6 +450,8 @@ def _lesson(row: dict, doc: dict, delay: float, cpu_s: float, cores: int) -> str
         base = _find(doc, variant, users, 1, "closed")
         if workers > 1 and base and base["rps"]:
             text += f"; {rps / base['rps']:.2f}x the 1-worker {base['rps']:.0f} RPS: only processes add cores"
+            if len(runs) <= 1:
+                text += " (one server each, and fresh processes differ in speed: --repeat 3 takes a median)"
         single = _find(doc, "async-cpu", users, workers, "closed") if variant == "sync-cpu" else None
         single_busy = _busy(single, cores) if single and not single["error"] else None
         if busy is not None and single_busy is not None and single_busy - busy > BUSIER:
