@@ -20,11 +20,11 @@ import subprocess
 import sys
 import time
 
-import psutil
 import pytest
 from rich.console import Console
 
 from conftest import assert_no_leftovers, gilbench_processes, leftovers
+from gilbench.services._process import live_members
 from gilbench.services.delay_server import DelayServer
 from gilbench.weblab import UsageError, command
 from gilbench.weblab.lab import format_lessons, format_table, run_lab, usable_cores
@@ -260,22 +260,10 @@ def test_server_is_stopped_when_the_block_raises(baseline: set[int]) -> None:
         with UvicornServer(slow_url="http://127.0.0.1:9", delay_s=0.1, workers=2, threadpool=3) as server:
             assert server.health["threadpool"] == 3 and server.health["loop"] == "uvloop"
             pgid = server.pgid
-            assert len(_live_members(pgid)) >= 3  # supervisor + 2 workers
+            assert len(live_members(pgid)) >= 3  # supervisor + 2 workers
             raise RuntimeError("boom")
-    assert _live_members(pgid) == []
+    assert live_members(pgid) == []
     assert leftovers(baseline) == []
-
-
-def _live_members(pgid: int) -> list[int]:
-    """Live processes of group ``pgid``; zombies are dead and wait for init to reap them."""
-    members = []
-    for proc in psutil.process_iter():
-        try:
-            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
-                members.append(proc.pid)
-        except (ProcessLookupError, psutil.NoSuchProcess):
-            continue
-    return members
 
 
 @pytest.mark.parametrize(

@@ -77,9 +77,36 @@ def stop(proc: subprocess.Popen, grace: float = 2.0) -> None:
         proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         pass
+    if pgid is not None:
+        # SIGKILL is delivered, not done: return once no member of the group still runs.
+        wait_group_gone(pgid, timeout=grace)
     for stream in (proc.stdout, proc.stderr, proc.stdin):
         if stream is not None:
             stream.close()
+
+
+def live_members(pgid: int) -> list[int]:
+    """Pids of the processes of group ``pgid`` that still run (zombies are dead: not counted)."""
+    import psutil
+
+    members = []
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
+                members.append(proc.pid)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            continue
+    return members
+
+
+def wait_group_gone(pgid: int, timeout: float) -> bool:
+    """Wait until no process of group ``pgid`` runs, up to ``timeout`` s; True when none does."""
+    deadline = time.monotonic() + timeout
+    while live_members(pgid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def _killpg(pgid: int, sig: int) -> None:
