@@ -54,13 +54,20 @@ def trial(interp: dict, func: str, strategy: str = "interpreters", **kwargs) -> 
 
 
 # -- venvs ---------------------------------------------------------------------------------------
-def test_provisioning_creates_a_venv_once_then_reuses_it_and_records_what_failed(tmp_path, monkeypatch):
-    base = pyenv_python("12")
+@pytest.fixture
+def reqs(tmp_path, monkeypatch):
+    """A private venv cache under tmp_path, and the worker requirements file it keys venvs by."""
     monkeypatch.setenv("GILBENCH_CACHE_DIR", str(tmp_path))
+    path = tmp_path / "worker-requirements.txt"
+    path.write_text("")
+    monkeypatch.setattr(venvs, "REQUIREMENTS_FILE", path)
+    return path
+
+
+def test_provisioning_creates_a_venv_once_then_reuses_it_and_records_what_failed(tmp_path, reqs):
+    base = pyenv_python("12")
     # One requirement pip rejects at once, offline: the venv is still made, the failure recorded.
-    reqs = tmp_path / "worker-requirements.txt"
     reqs.write_text("# test\n./no-such-project-dir\n")
-    monkeypatch.setattr(venvs, "REQUIREMENTS_FILE", reqs)
     events: list[dict] = []
     t0 = time.monotonic()
     first = venvs.ensure(base, "3.12.1", "3.12.1", events.append)
@@ -86,12 +93,8 @@ def test_provisioning_creates_a_venv_once_then_reuses_it_and_records_what_failed
     assert sorted(v.path for v in venvs.provisioned()) == sorted([second.path, str(other)])
 
 
-def test_a_half_made_venv_is_made_again(tmp_path, monkeypatch):
+def test_a_half_made_venv_is_made_again(reqs):
     base = pyenv_python("12")
-    monkeypatch.setenv("GILBENCH_CACHE_DIR", str(tmp_path))
-    reqs = tmp_path / "worker-requirements.txt"
-    reqs.write_text("")
-    monkeypatch.setattr(venvs, "REQUIREMENTS_FILE", reqs)
     path = venvs.venv_path(base, "3.12.1")
     path.mkdir(parents=True)
     (path / "leftover").write_text("an interrupted run")

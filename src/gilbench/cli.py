@@ -153,12 +153,6 @@ def _select_workloads(names: list[str] | None):
     return [known[n] for n in (names or known)]
 
 
-# Strategies `run --quick` leaves out unless named with -s: their start-up outweighs quick tasks.
-QUICK_LEAVES_OUT = {
-    "dask": "left out by --quick: a Dask cluster takes about a second to start for every sample; add -s dask to include it",
-}
-
-
 def _select_strategies(names: list[str] | None) -> list[str]:
     for name in names or []:
         if name not in strategy_registry.NAMES:
@@ -209,7 +203,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         html_path=args.html,
         output_format=args.format,
         services={"postgres": args.postgres_dsn} if args.postgres_dsn else {},
-        skip=dict(QUICK_LEAVES_OUT) if args.quick and not args.strategy else {},
+        skip=strategy_registry.left_out("left out by --quick", strategy_registry.NAMES) if args.quick and not args.strategy else {},
         native_async_only=args.quick and not args.strategy,
     )
     return execute(plan, args.json, console)
@@ -219,7 +213,6 @@ def execute(plan, json_path: str | None, console: Console) -> int:
     """Run a plan with a progress bar, then print the tables. Shared by run and bench."""
     from gilbench.engine.environment import InterpreterError
     from gilbench.engine.session import Session
-    from gilbench.report import terminal
 
     _check_json_path(json_path)
     _check_output_path("--html", getattr(plan, "html_path", None))
@@ -423,7 +416,7 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
-    from gilbench.engine import environment, targets, venvs
+    from gilbench.engine import venvs
     from gilbench.report.interpreters import found_table, venvs_table
 
     if args.pythons:

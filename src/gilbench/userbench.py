@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gilbench.errors import UsageError
+from gilbench.strategies import left_out
 from gilbench.workloads import Call, Workload
 
 # One sequential pass over all tasks should take about this long: long enough to sample GIL
@@ -42,10 +43,6 @@ MAX_TASKS = 2000
 BUDGET_S = 26.0
 # Strategies that send each task's return value back from another process by pickling it.
 RESULT_CROSSES_PROCESSES = ("processes", "interpreters", "hybrid", "dask")
-# Not run unless asked for with -s: they would take most of bench's time budget.
-SLOW_TO_START = {
-    "dask": "not in bench's default set: a Dask cluster takes seconds to start for every measurement; add -s dask to include it",
-}
 
 
 class BenchInputError(UsageError):
@@ -236,7 +233,7 @@ def prepare(
         name=target.path, family="user", summary=f"the user's function {target.path}",
         make_call=lambda params, services: call, default_tasks=n_tasks, default_workers=max(workers),
     )
-    skip = {s: why for s, why in SLOW_TO_START.items() if s in strategies and s not in requested}
+    skip = left_out("not in bench's default set", strategies, requested)
     if result.result_unpicklable:
         why = f"its return value cannot be pickled, so it cannot come back from another process: {result.result_unpicklable}"
         skip.update({s: why for s in RESULT_CROSSES_PROCESSES if s in strategies})

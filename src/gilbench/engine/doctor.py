@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from gilbench.engine import environment
+from gilbench.services import _process
 
 
 @dataclass
@@ -31,11 +32,7 @@ def _read(path: str) -> str | None:
 # The seed's counting loop, best of 5 (~20 ms each), in a fresh interpreter; prints seconds.
 SPEED_PROBE = """
 import time
-def count(n):
-    x = 0
-    for _ in range(n):
-        x += 1
-    return x
+from gilbench.workloads.cpu import count
 best = float("inf")
 for _ in range(5):
     t = time.perf_counter()
@@ -52,7 +49,8 @@ def process_speeds(runs: int = SPEED_PROBES, python: str = sys.executable) -> li
     """Best time of the same loop in ``runs`` fresh interpreters, one after another."""
     times = []
     for _ in range(runs):
-        proc = subprocess.run([python, "-c", SPEED_PROBE], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run([python, "-c", SPEED_PROBE], capture_output=True, text=True, timeout=60,
+                              env=_process.child_env())
         times.append(float(proc.stdout.strip()))
     return times
 

@@ -133,12 +133,6 @@ class Session:
         tasks = plan.tasks_for(w)
         rows = [Row(w.name, strategy, workers, tasks, label) for strategy, workers in plan.trials(w)]
         self.doc.results.extend(rows)
-        # Known before any trial: what the plan leaves out, and what this interpreter's version lacks
-        # (no trial process is started only to say so).
-        skip = {**targets.unsupported(interp, plan.strategies), **plan.skip}
-        for row in rows:
-            if row.strategy in skip:
-                row.status, row.reason = "skipped", skip[row.strategy]
         why_not = targets.missing_reason(w, interp) or w.missing(services, targets.importable(interp)) or self._start_services(w, services, stack)
         params: dict[str, Any] = {}
         if not why_not:
@@ -154,13 +148,9 @@ class Session:
                 self.on_event({"type": "row", "row": row})
             return
         call = w.make_call(params, services)
-        for row in rows:  # known from the call itself: no trial process needed to find out
-            if row.status != "ok":
-                continue
-            if row.strategy == "hybrid" and (why := no_steps(call)):
+        for row in rows:
+            if why := self._known_skip(row.strategy, call, interp):
                 row.status, row.reason = "skipped", why
-            elif row.strategy == "asyncio" and plan.native_async_only and call.async_func is None:
-                row.status, row.reason = "skipped", NO_COROUTINE_QUICK
         samples: dict[int, list[dict]] = {id(r): [] for r in rows}
         started = time.monotonic()
         for round_no in range(plan.n_samples):
@@ -185,6 +175,20 @@ class Session:
                 break
         for row in rows:
             self.on_event({"type": "row", "row": row})
+
+    def _known_skip(self, strategy: str, call, interp: dict) -> str | None:
+        """Why ``strategy`` will not run this call, when that is known without a trial process:
+        the plan leaves it out, the interpreter's version lacks it, or the call does not fit it."""
+        plan = self.plan
+        if strategy in plan.skip:
+            return plan.skip[strategy]
+        if why := targets.unsupported(interp, [strategy]).get(strategy):
+            return why
+        if strategy == "hybrid":
+            return no_steps(call)
+        if strategy == "asyncio" and plan.native_async_only and call.async_func is None:
+            return NO_COROUTINE_QUICK
+        return None
 
     def _measure_once(self, row: Row, call, interp: dict, samples: list[dict]) -> None:
         plan = self.plan

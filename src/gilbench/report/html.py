@@ -461,12 +461,6 @@ def _runs(row: Mapping[str, Any]) -> list[float]:
     return [x for x in (as_number(v) for v in runs) if x is not None] if isinstance(runs, list) else []
 
 
-def _run_span(row: Mapping[str, Any]) -> tuple[float, float] | None:
-    """(lowest, highest) RPS over a cell's runs, drawn as an error bar; None for a single run."""
-    runs = _runs(row)
-    return (min(runs), max(runs)) if len(runs) > 1 else None
-
-
 def _cell_rows(rows: Sequence[Mapping[str, Any]], sw: object, variant: str) -> list[Mapping[str, Any]]:
     """A variant's rows at one server-worker count, by concurrency (the order of its chart points)."""
     return sorted((r for r in rows if r.get("server_workers") == sw and str(r.get("variant")) == variant),
@@ -519,10 +513,11 @@ def _web_section(i: int, doc: Mapping[str, Any]) -> str:
             measured = points(sw, v, lambda r: r.get("rps"))
             if not measured:
                 continue
-            spans = [_run_span(r) for r in _cell_rows(rows, sw, v)]
+            runs = [_runs(r) for r in _cell_rows(rows, sw, v)]
+            spans = [(min(rs), max(rs)) if len(rs) > 1 else None for rs in runs]
             tips = [f"{v}, {fmt_num(c, 0)} users: {fmt_num(y, 1)} RPS"
-                    + (f" (median of {len(_runs(r))} runs, {fmt_num(s[0], 1)}-{fmt_num(s[1], 1)})" if s else "")
-                    for (c, y), r, s in zip(measured, _cell_rows(rows, sw, v), spans, strict=True)]
+                    + (f" (median of {len(rs)} runs, {fmt_num(min(rs), 1)}-{fmt_num(max(rs), 1)})" if len(rs) > 1 else "")
+                    for (c, y), rs in zip(measured, runs, strict=True)]
             marker = MARKERS[variants.index(v) % len(MARKERS)]
             rps_series.append(Series(v, measured, colors[v], tooltips=tips, marker=marker,
                                      errors=spans if any(spans) else None))

@@ -13,12 +13,25 @@ import asyncio
 import functools
 import importlib
 import inspect
+from collections.abc import Collection
 from typing import Any, Protocol
 
 from gilbench.workloads import Call, resolve
 
 # The contract's names, simplest first: recommendations prefer the earlier of two equals.
 NAMES = ("sequential", "threads", "asyncio", "processes", "interpreters", "hybrid", "dask")
+
+# Strategies whose start-up outweighs short tasks: `bench` and `run --quick` leave them out
+# unless they are named with -s.
+SLOW_TO_START = {"dask": "a Dask cluster takes about a second to start for every sample"}
+
+
+def left_out(why_here: str, strategies: Collection[str], requested: Collection[str] = ()) -> dict[str, str]:
+    """Strategy -> reason, for the slow-to-start strategies among ``strategies`` not ``requested``."""
+    return {
+        s: f"{why_here}: {slow}; add -s {s} to include it"
+        for s, slow in SLOW_TO_START.items() if s in strategies and s not in requested
+    }  # fmt: skip
 
 _FACTORIES = {
     "sequential": "gilbench.strategies.sequential:Sequential",

@@ -35,6 +35,8 @@ import anyio.to_thread
 import requests
 from fastapi import FastAPI, Request
 
+from gilbench.workloads.cpu import count  # the seed's loop: pure Python, holds the GIL throughout
+
 SLOW_URL_ENV = "GILBENCH_SLOW_URL"
 SLOW_DELAY_ENV = "GILBENCH_SLOW_DELAY"
 CPU_COUNT_ENV = "GILBENCH_CPU_COUNT"
@@ -72,14 +74,6 @@ class Settings:
     @property
     def slow_endpoint(self) -> str:
         return f"{self.slow_url}/delay/{self.delay_s:g}"
-
-
-def count(n: int) -> int:
-    """The seed's CPU-bound loop: pure Python, holds the GIL throughout."""
-    x = 0
-    for _ in range(n):
-        x += 1
-    return x
 
 
 @asynccontextmanager

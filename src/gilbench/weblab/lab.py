@@ -53,9 +53,9 @@ from rich.table import Table
 
 from gilbench.services.delay_server import DelayServer, raise_fd_limit
 from gilbench.weblab import VARIANTS, UsageError
-from gilbench.weblab.app import count
 from gilbench.weblab.loadgen import LoadGenerator, LoadResult, LoadSpec, measure_ceiling
 from gilbench.weblab.server import UvicornServer
+from gilbench.workloads.cpu import count
 
 SCHEMA = "gilbench/1"
 LOOP = "uvloop"
@@ -199,7 +199,11 @@ def run_lab(
     modes = ["closed"] + (["open"] if open_loop_rate else [])
     cpu_bound = [v for v in variants if v in CPU_VARIANTS]
     rounds = [variants] + [cpu_bound] * (repeat - 1 if cpu_bound else 0)
-    total = 1 + sum(len(server_workers) * len(r) * len(concurrency) * len(modes) for r in rounds)
+    # Round by round, every worker count, every variant of the round: one fresh server each.
+    servers = [(workers, variant) for round_variants in rounds for workers in server_workers
+               for variant in round_variants]  # fmt: skip
+    cells = [(users, mode) for users in concurrency for mode in modes]
+    total = 1 + len(servers) * len(cells)
     done = 0
     cpu_count, cpu_s = calibrate_cpu_count()
     cores = usable_cores()
@@ -243,39 +247,36 @@ def run_lab(
             if gen.proc is None:
                 gen.start()
         done += 1
-        cells = [(users, mode) for users in concurrency for mode in modes]
         runs: dict[tuple, list[dict]] = {}  # every run of every cell, in order
-        for round_variants in rounds:
-            for workers in server_workers:
-                for variant in round_variants:
-                    srv = server(workers)  # fresh per variant and round: no backlog carried over
-                    try:
-                        start_error = _start(srv)
-                        for index, (users, mode) in enumerate(cells):
-                            key = (variant, users, workers, mode)
-                            run = len(runs.get(key, [])) + 1
-                            of = f", run {run} of {repeat}" if variant in CPU_VARIANTS and repeat > 1 else ""
-                            progress(done, total, f"{variant}, {users} users, {_workers(workers)}, {mode} loop{of}")
-                            spec = LoadSpec(
-                                url=f"{srv.url}/{variant}", concurrency=users, duration_s=duration,
-                                warmup_s=warmup, ramp_s=min(delay, warmup / 2), mode=mode,
-                                rate=open_loop_rate if mode == "open" else None, timeout_s=timeout, drain_s=drain,
-                            )  # fmt: skip
-                            row = _row(variant, users, workers, threadpool, mode, open_loop_rate)
-                            if start_error:
-                                row["error"] = start_error
-                            else:
-                                last = index == len(cells) - 1
-                                start_error = _measure(gen, srv, spec, row, warnings, drain, last)
-                            runs.setdefault(key, []).append(row)
-                            _keep_median(rows, runs[key])
-                            for each in rows:  # a CPU lesson compares with another row: refresh all
-                                _explain(each, doc, cpu_s, cores)
-                            done += 1
-                            if checkpoint:
-                                checkpoint(doc)
-                    finally:
-                        srv.stop()
+        for workers, variant in servers:
+            srv = server(workers)  # fresh per variant and round: no backlog carried over
+            try:
+                start_error = _start(srv)
+                for index, (users, mode) in enumerate(cells):
+                    key = (variant, users, workers, mode)
+                    run = len(runs.get(key, [])) + 1
+                    of = f", run {run} of {repeat}" if variant in CPU_VARIANTS and repeat > 1 else ""
+                    progress(done, total, f"{variant}, {users} users, {_workers(workers)}, {mode} loop{of}")
+                    spec = LoadSpec(
+                        url=f"{srv.url}/{variant}", concurrency=users, duration_s=duration,
+                        warmup_s=warmup, ramp_s=min(delay, warmup / 2), mode=mode,
+                        rate=open_loop_rate if mode == "open" else None, timeout_s=timeout, drain_s=drain,
+                    )  # fmt: skip
+                    row = _row(variant, users, workers, threadpool, mode, open_loop_rate)
+                    if start_error:
+                        row["error"] = start_error
+                    else:
+                        last = index == len(cells) - 1
+                        start_error = _measure(gen, srv, spec, row, warnings, drain, last)
+                    runs.setdefault(key, []).append(row)
+                    _keep_median(rows, runs[key])
+                    for each in rows:  # a CPU lesson compares with another row: refresh all
+                        _explain(each, doc, cpu_s, cores)
+                    done += 1
+                    if checkpoint:
+                        checkpoint(doc)
+            finally:
+                srv.stop()
     progress(done, total, "done")
     warnings.extend(_warnings(doc, cores))
     return doc

@@ -232,10 +232,11 @@ async def run_load(spec: LoadSpec, emit: Callable[[dict], None] = lambda event: 
 
 async def _closed(session, spec: LoadSpec, t0: float, start: float, end: float, tally: _Tally) -> None:
     ramp = min(spec.ramp_s, spec.warmup_s)
-    past_end = asyncio.Event()  # every user has seen a request of its finish after ``end``
-    waiting = [spec.concurrency]
+    past_end = asyncio.Event()  # set once every user has had a request finish after ``end``
+    waiting = spec.concurrency
 
     async def user(index: int) -> None:
+        nonlocal waiting
         await _sleep_until(t0 + ramp * index / spec.concurrency)
         crossed = False
         while not past_end.is_set():
@@ -249,8 +250,8 @@ async def _closed(session, spec: LoadSpec, t0: float, start: float, end: float, 
                 tally.work += window_share(sent, done, start, end)
             if done >= end and not crossed:
                 crossed = True
-                waiting[0] -= 1
-                if not waiting[0]:
+                waiting -= 1
+                if not waiting:
                     past_end.set()
             if outcome != "ok":
                 await asyncio.sleep(ERROR_PAUSE_S)
