@@ -154,13 +154,10 @@ def _select_workloads(names: list[str] | None):
 
 
 def _select_strategies(names: list[str] | None) -> list[str]:
-    for name in names or []:
-        if name not in strategy_registry.NAMES:
-            raise UsageError(f"unknown strategy {name!r}; known: {', '.join(strategy_registry.NAMES)}")
-    chosen = list(dict.fromkeys(names or strategy_registry.NAMES))
-    if "sequential" not in chosen:  # every speedup is against sequential
-        chosen.insert(0, "sequential")
-    return chosen
+    try:
+        return strategy_registry.select(names)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _check_json_path(path: str | None) -> None:
@@ -203,7 +200,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         html_path=args.html,
         output_format=args.format,
         services={"postgres": args.postgres_dsn} if args.postgres_dsn else {},
-        skip=strategy_registry.left_out("left out by --quick", strategy_registry.NAMES) if args.quick and not args.strategy else {},
+        skip=strategy_registry.left_out("left out by --quick", strategy_registry.DEFAULT) if args.quick and not args.strategy else {},
         native_async_only=args.quick and not args.strategy,
     )
     return execute(plan, args.json, console)
@@ -297,13 +294,9 @@ def _check_output_path(flag: str, path: str | None) -> None:
 
 
 def _write_text(path: str, text: str) -> None:
-    import os
-    import tempfile
+    from gilbench.fsio import write_text_atomic
 
-    fd, tmp = tempfile.mkstemp(prefix=".gilbench-", dir=os.path.dirname(os.path.abspath(path)))
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_text_atomic(path, text)
 
 
 def print_document(doc: dict, console: Console) -> None:

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gilbench.errors import UsageError
-from gilbench.strategies import left_out
+from gilbench.strategies import crossing_processes, left_out
 from gilbench.workloads import Call, Workload
 
 # One sequential pass over all tasks should take about this long: long enough to sample GIL
@@ -41,8 +41,6 @@ MAX_TASKS = 2000
 # With default samples, bench's rounds of trials stop adding samples (never below 3) past this,
 # so that with the probe the command takes about 30 s at most for a function of under ~0.2 s.
 BUDGET_S = 26.0
-# Strategies that send each task's return value back from another process by pickling it.
-RESULT_CROSSES_PROCESSES = ("processes", "interpreters", "hybrid", "dask")
 
 
 class BenchInputError(UsageError):
@@ -236,7 +234,7 @@ def prepare(
     skip = left_out("not in bench's default set", strategies, requested)
     if result.result_unpicklable:
         why = f"its return value cannot be pickled, so it cannot come back from another process: {result.result_unpicklable}"
-        skip.update({s: why for s in RESULT_CROSSES_PROCESSES if s in strategies})
+        skip.update({s: why for s in crossing_processes(strategies)})
     warnings = []
     if not result.deterministic:
         warnings.append(Warning_("results-vary", f"{target.path} returned different results on two calls, so results are not compared across strategies (a race would go unnoticed)", target.path))
@@ -343,10 +341,10 @@ def bench(
     from gilbench.engine.session import Session
 
     target = check_target(path_of(func), tuple(args), kwargs, path_of(setup) if setup else None)
-    unknown = [s for s in strategies or () if s not in registry.NAMES]
-    if unknown:
-        raise BenchInputError(f"unknown strategy {unknown[0]!r}; known: {', '.join(registry.NAMES)}")
-    chosen = list(dict.fromkeys(["sequential", *(strategies or registry.NAMES)]))
+    try:
+        chosen = registry.select(strategies)
+    except ValueError as exc:
+        raise BenchInputError(str(exc)) from None
     for n in [*(workers or ()), *([tasks] if tasks is not None else [])]:
         if not isinstance(n, int) or n < 1:
             raise BenchInputError(f"workers and tasks must be whole numbers >= 1, got {n!r}")

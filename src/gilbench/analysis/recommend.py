@@ -20,7 +20,8 @@ from collections.abc import Iterable
 
 from gilbench.engine import stats
 from gilbench.engine.results import Row
-from gilbench.strategies import NAMES
+from gilbench import strategies as strategy_registry
+from gilbench.strategies import BASELINE, NAMES
 
 MIN_GAIN = 1.10
 # Sequential CPU/wall below this: the task mostly waits. Between the two: it is mixed (a task
@@ -39,8 +40,6 @@ BUSY_GIL_CONTENTION = 0.6
 HOLDS_GIL_MS = 20.0
 # A sequential task shorter than this costs less than handing it to a pool.
 DISPATCH_BOUND_S = 0.001
-# Strategies whose speedup is bounded by cores (shown with the core count in the verdict).
-CORE_BOUND = ("processes", "interpreters", "hybrid", "dask")
 
 TASK_TYPES = {
     "cpu-python": "CPU-bound (Python code)",
@@ -69,7 +68,7 @@ def faster(a: Row, b: Row) -> bool:
 
 
 def classify(rows: list[Row]) -> str | None:
-    seq = _one(rows, "sequential")
+    seq = _one(rows, BASELINE)
     if seq is None or seq.cpu_util is None:
         return None
     busy = busy_share(seq)
@@ -104,7 +103,7 @@ def busy_share(seq: Row) -> float:
 
 
 def recommend(rows: list[Row], cores: int | None = None) -> dict | None:
-    seq = _one(rows, "sequential")
+    seq = _one(rows, BASELINE)
     if seq is None:
         return None
     ok = [r for r in rows if r.status == "ok" and r.samples_s and r is not seq]
@@ -192,7 +191,7 @@ def _why(chosen: Row, seq: Row, others: list[Row], cores: int | None) -> str:
         lo, hi = chosen.speedup_ci95 or (chosen.speedup, chosen.speedup)
         gil = f", GIL contention {chosen.gil_contention:.2f}" if chosen.gil_contention is not None else ""
         head = f"{chosen.strategy} x{chosen.workers} {chosen.speedup:.2f}x (95% CI {lo:.2f}-{hi:.2f}{gil})"
-        if chosen.strategy in CORE_BOUND and cores:
+        if chosen.strategy in strategy_registry.core_bound() and cores:  # capped by the cores
             head += f" on {cores} core{'s' if cores > 1 else ''}"
         if any(r.speedup > chosen.speedup for r in others if r.speedup is not None):
             head += ", and no faster strategy leads it by a significant 10%"
@@ -202,7 +201,7 @@ def _why(chosen: Row, seq: Row, others: list[Row], cores: int | None) -> str:
 
 def _evidence(r: Row, with_workers: bool) -> str:
     text = f"{r.strategy}{f' x{r.workers}' if with_workers else ''} {r.speedup:.2f}x"
-    if r.gil_contention is not None and r.strategy != "sequential":
+    if r.gil_contention is not None and r.strategy != BASELINE:
         text += f" (GIL contention {r.gil_contention:.2f})"
     return text
 

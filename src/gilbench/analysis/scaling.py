@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from gilbench.analysis.recommend import busy_share
+from gilbench.strategies import BASELINE
 from gilbench.engine.results import Row
 
 PREDICT_AT = (8, 16, 64)
@@ -62,11 +63,11 @@ def scaling_all(rows: Iterable[Row], cores: int) -> list[dict]:
         groups[(r.workload, r.python)].append(r)
     out = []
     for (workload, python), group in groups.items():
-        seq = next((r for r in group if r.strategy == "sequential" and r.status == "ok" and r.cpu_util is not None), None)
+        seq = next((r for r in group if r.strategy == BASELINE and r.status == "ok" and r.cpu_util is not None), None)
         core_bound = seq is not None and busy_share(seq) >= CORE_BOUND_UTIL
         by_strategy: dict[str, list[Row]] = defaultdict(list)
         for r in group:
-            if r.strategy != "sequential" and r.status == "ok" and r.speedup is not None:
+            if r.strategy != BASELINE and r.status == "ok" and r.speedup is not None:
                 by_strategy[r.strategy].append(r)
         for strategy, measured in by_strategy.items():
             out.append(scaling_entry(workload, python, strategy, measured, cores, core_bound))

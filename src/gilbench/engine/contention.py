@@ -36,10 +36,6 @@ SLEEPING_US = 2_000
 # Below this a pass may end before any sampling routine has: no number rather than a wrong 0.
 MIN_PASS_S = 0.04
 PUBLISH_WAIT_S = 0.05
-# Where one GIL is shared by all the work: elsewhere each process or interpreter has its own.
-MEASURED_STRATEGIES = ("sequential", "threads", "asyncio")
-_OWN_GIL = {"interpreters": "each interpreter has its own GIL"}
-_PER_PROCESS = "each process has its own GIL"
 
 
 def hold_ms(contention: float) -> float:
@@ -50,8 +46,10 @@ def hold_ms(contention: float) -> float:
 
 def unmeasurable(strategy: str) -> str | None:
     """Why GIL contention means nothing or cannot be measured for this trial, else None."""
-    if strategy not in MEASURED_STRATEGIES:
-        return _OWN_GIL.get(strategy, _PER_PROCESS)
+    from gilbench.strategies import gil_unmeasurable
+
+    if why := gil_unmeasurable(strategy):  # its workers do not share one GIL (Traits.shares_gil)
+        return why
     is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
     if is_gil_enabled is not None and not is_gil_enabled():
         return "no GIL in this interpreter"

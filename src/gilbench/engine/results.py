@@ -7,11 +7,10 @@ Schema history (keep in step with DESIGN.md):
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from gilbench.fsio import check_writable, write_json_atomic  # noqa: F401  (re-exported)
 
 SCHEMA = "gilbench/1"
 
@@ -94,34 +93,3 @@ class Document:
             "warnings": [w.to_dict() for w in self.warnings],
             **self.extra,
         }
-
-
-def write_json_atomic(path: str, data: dict) -> None:
-    """Write ``data`` so that ``path`` always holds a whole, valid document."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".gilbench-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def check_writable(path: str) -> str | None:
-    """Why ``path`` cannot be written, or None."""
-    directory = os.path.dirname(os.path.abspath(path)) or "."
-    if os.path.isdir(path):
-        return f"{path} is a directory"
-    if not os.path.isdir(directory):
-        return f"directory {directory} does not exist"
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".gilbench-probe-", dir=directory)
-    except OSError as exc:
-        return f"cannot write in {directory}: {exc.strerror}"
-    os.close(fd)
-    os.unlink(tmp)
-    return None

@@ -19,9 +19,8 @@ from typing import Any
 
 from gilbench.engine import environment, stats, targets
 from gilbench.engine.results import Document, Row, Warning_, write_json_atomic
-from gilbench.analysis.recommend import CORE_BOUND
 from gilbench.engine.runner import run_trial
-from gilbench.strategies.hybrid import no_steps
+from gilbench import strategies as strategy_registry
 from gilbench.workloads import Workload
 
 DEFAULT_SAMPLES = 5
@@ -29,10 +28,6 @@ QUICK_SAMPLES = 3
 # --quick sizes calibrated tasks to this fraction of their target (0.5 s -> 0.1 s a task).
 QUICK_TARGET_FACTOR = 0.2
 DEFAULT_TIMEOUT_S = 300.0
-NO_COROUTINE_QUICK = (
-    "left out by --quick: the workload has no coroutine, so asyncio would run it through asyncio.to_thread, "
-    "which is the threads row again; the full run measures it"
-)
 
 
 @dataclass
@@ -74,9 +69,10 @@ class Plan:
 
     def trials(self, w: Workload) -> list[tuple[str, int]]:
         """(strategy, workers) pairs for one workload: sequential once, first."""
-        out = [("sequential", 1)] if "sequential" in self.strategies else []
+        baseline = strategy_registry.BASELINE
+        out = [(baseline, 1)] if baseline in self.strategies else []
         for n in self.workers_for(w):
-            out += [(s, n) for s in self.strategies if s != "sequential"]
+            out += [(s, n) for s in self.strategies if s != baseline]
         return out
 
 
@@ -184,15 +180,11 @@ class Session:
             return plan.skip[strategy]
         if why := targets.unsupported(interp, [strategy]).get(strategy):
             return why
-        if strategy == "hybrid":
-            return no_steps(call)
-        if strategy == "asyncio" and plan.native_async_only and call.async_func is None:
-            return NO_COROUTINE_QUICK
-        return None
+        return strategy_registry.skip_reason(strategy, call, quick=plan.native_async_only)
 
     def _measure_once(self, row: Row, call, interp: dict, samples: list[dict]) -> None:
         plan = self.plan
-        options = {"start_method": plan.start_method} if row.strategy in ("processes", "hybrid") and plan.start_method else {}
+        options = strategy_registry.options_for(row.strategy, start_method=plan.start_method)
         spec = {
             "call": call.to_dict(),
             "strategy": row.strategy,
@@ -235,7 +227,7 @@ class Session:
     # -- rows --------------------------------------------------------------------------------
     def _update(self, rows: list[Row], family: str, final: bool) -> None:
         """Derive speedups and checks from the samples so far; add warnings once, at the end."""
-        base = next((r for r in rows if r.strategy == "sequential"), None)
+        base = next((r for r in rows if r.strategy == strategy_registry.BASELINE), None)
         for row in rows:
             if base is not None and row is not base and row.status == "ok" and base.checksum and row.checksum:
                 if base.checksum != row.checksum:
@@ -255,11 +247,11 @@ class Session:
         where = (row.workload, row.strategy, row.workers, row.python)
         if row.wall_s and (wide := stats.is_wide(row.wall_s)):
             self.doc.warnings.append(Warning_("wide-spread", f"{row.workload} / {row.strategy} x{row.workers}: {wide}; the machine may be busy", *where))
-        if row.strategy == "sequential" and row.run_queue_s and row.wall_s and row.run_queue_s >= 0.1 * row.wall_s["median"]:
+        if row.strategy == strategy_registry.BASELINE and row.run_queue_s and row.wall_s and row.run_queue_s >= 0.1 * row.wall_s["median"]:
             # One thread waiting for a core: only other work on the machine can cause that.
             self.doc.warnings.append(Warning_("cpu-stolen", f"{row.workload} / sequential waited for a core {row.run_queue_s / row.wall_s['median']:.0%} of its time: other processes compete for the CPU", *where))
         cores = self.doc.environment["usable_cores"]
-        if row.strategy in CORE_BOUND and row.workers > cores and row.status != "skipped" and family in ("cpu", "native", "mixed"):
+        if row.strategy in strategy_registry.core_bound() and row.workers > cores and row.status != "skipped" and family in ("cpu", "native", "mixed"):
             self.doc.warnings.append(
                 Warning_("workers-exceed-cores", f"{row.strategy} with {row.workers} workers on {cores} usable cores: CPU-bound work cannot run faster than {cores}x", *where)
             )

@@ -16,12 +16,12 @@ import json
 import subprocess
 from collections.abc import Callable, Iterable
 
+from gilbench import strategies as strategy_registry
 from gilbench.engine import environment, freethreading, venvs
 from gilbench.services import _process
 from gilbench.workloads import Workload
 
 MIN_WORKER = (3, 11)  # gilbench's worker (and gilbench) need 3.11+
-STRATEGY_NEEDS = {"interpreters": (3, 12)}  # a per-interpreter GIL
 
 
 def too_old(info: dict) -> str | None:
@@ -33,14 +33,9 @@ def too_old(info: dict) -> str | None:
 
 def unsupported(info: dict, strategies: Iterable[str]) -> dict[str, str]:
     """Strategy -> why this interpreter cannot run it, judged from its version alone."""
-    from gilbench.strategies.interpreters import unavailable_reason
-
     if old := too_old(info):
         return {s: old for s in strategies}
-    out = {}
-    if "interpreters" in strategies and (why := unavailable_reason(info["version_info"])):
-        out["interpreters"] = why
-    return out
+    return {s: why for s in strategies if (why := strategy_registry.version_reason(s, info["version_info"]))}
 
 
 def support_summary(info: dict, strategies: Iterable[str]) -> str:

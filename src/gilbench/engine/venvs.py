@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gilbench.fsio import write_json_atomic
+
 REQUIREMENTS_FILE = Path(__file__).resolve().parent.parent / "worker-requirements.txt"
 MANIFEST = "gilbench-venv.json"
 PIP_TIMEOUT_S = 900.0
@@ -152,9 +154,7 @@ def ensure(base: str, label: str, version: str, on_event: OnEvent | None = None)
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             packages=_installed(python), failed=failed,
         )
-        tmp = path / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(venv.to_dict(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path / MANIFEST)
+        write_json_atomic(path / MANIFEST, venv.to_dict())
         emit({"type": "venv", "python": label, "step": "ready", "path": str(path), "failed": failed})
         for stale in prune_stale(path, base):
             emit({"type": "venv", "python": label, "step": "removed-stale", "path": str(stale)})

@@ -20,6 +20,7 @@ from html import escape
 from typing import Any
 
 from gilbench import __version__
+from gilbench import strategies as strategy_registry
 from gilbench.report.export import (
     as_number,
     doc_kind,
@@ -44,16 +45,6 @@ from gilbench.report.svg import (
 SCHEMA = "gilbench/1"
 TIMES = "\u00d7"
 
-STRATEGY_ORDER = ("sequential", "threads", "processes", "asyncio", "interpreters", "hybrid", "dask")
-STRATEGY_COLORS = {
-    "sequential": "#555555",
-    "threads": "#D55E00",
-    "processes": "#0072B2",
-    "asyncio": "#009E73",
-    "interpreters": "#CC79A7",
-    "hybrid": "#E69F00",
-    "dask": "#56B4E9",
-}
 STRATEGY_MARKERS = {"sequential": "square", "threads": "triangle", "processes": "circle", "asyncio": "diamond"}
 IDEAL_COLOR = "#9aa0a6"
 
@@ -145,14 +136,13 @@ def _rows(value: object) -> list[Mapping[str, Any]]:
     return [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
 
 
-def _strategy_key(name: object) -> tuple[int, str]:
-    s = str(name)
-    return (STRATEGY_ORDER.index(s) if s in STRATEGY_ORDER else len(STRATEGY_ORDER), s)
+_strategy_key = strategy_registry.sort_key
 
 
 def _strategy_color(name: str, others: list[str]) -> str:
-    if name in STRATEGY_COLORS:
-        return STRATEGY_COLORS[name]
+    """The registry's colour; a name it does not know (an old document) gets one of its own."""
+    if strategy_registry.traits(name):
+        return strategy_registry.colour(name)
     if name not in others:
         others.append(name)
     return PALETTE[(others.index(name) + 4) % len(PALETTE)]

@@ -1,81 +1,123 @@
-"""Concurrency strategies, all behind one small protocol.
+"""Concurrency strategies: one module each, all behind one protocol, in one ordered registry.
 
-A strategy runs inside a trial's worker process: ``available(call)`` says why it cannot run
-here (or None), ``start(workers)`` builds its pool (timed apart as start-up), ``run(call,
-tasks)`` executes ``tasks`` copies of the call and returns their results in task order, and
-``close()`` releases everything. Adding a strategy is adding one module and one line in
-``_FACTORIES``.
+The protocol and the traits a strategy declares about itself live in :mod:`.base`. Everything
+outside this package asks the registry (``traits``, ``core_bound``, ``skip_reason``, ...)
+instead of testing a strategy's name, so adding a strategy is adding one module and one line
+in ``REGISTRY``; the conformance tests (tests/test_strategies.py) then cover it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import importlib
-import inspect
-from collections.abc import Collection
-from typing import Any, Protocol
+from collections.abc import Collection, Sequence
+from typing import Any
 
-from gilbench.workloads import Call, resolve
+from gilbench.strategies import asyncio_, dask_, hybrid, interpreters, processes, sequential, threads
+from gilbench.strategies.base import Strategy, Traits, Unavailable, invoke, task_fn
+from gilbench.workloads import Call
 
-# The contract's names, simplest first: recommendations prefer the earlier of two equals.
-NAMES = ("sequential", "threads", "asyncio", "processes", "interpreters", "hybrid", "dask")
+__all__ = ["BASELINE", "NAMES", "DEFAULT", "REGISTRY", "Strategy", "Traits", "Unavailable", "invoke", "task_fn"]
 
-# Strategies whose start-up outweighs short tasks: `bench` and `run --quick` leave them out
-# unless they are named with -s.
-SLOW_TO_START = {"dask": "a Dask cluster takes about a second to start for every sample"}
+# Simplest first: recommendations prefer the earlier of two equals, and reports follow this order.
+REGISTRY: dict[str, type[Strategy]] = {
+    cls.name: cls
+    for cls in (
+        sequential.Sequential,
+        threads.Threads,
+        asyncio_.Asyncio,
+        processes.Processes,
+        interpreters.Interpreters,
+        hybrid.Hybrid,
+        dask_.Dask,
+    )
+}
+NAMES: tuple[str, ...] = tuple(REGISTRY)
+# Every speedup is measured against this one, on the same tasks and interpreter.
+BASELINE = "sequential"
+# What runs when no -s is given.
+DEFAULT: tuple[str, ...] = tuple(n for n, cls in REGISTRY.items() if cls.traits.in_default_set)
+# The report's colour for a strategy no longer registered (an old document's row).
+UNKNOWN_COLOUR = "#999999"
+
+
+def traits(name: str) -> Traits | None:
+    """The traits of a registered strategy; None for a name this version does not know."""
+    cls = REGISTRY.get(name)
+    return cls.traits if cls else None
+
+
+def select(names: Sequence[str] | None) -> list[str]:
+    """The strategies to run: ``names`` (or the default set), the baseline first, no repeats.
+    Raises ValueError naming the first unknown name."""
+    for name in names or ():
+        if name not in REGISTRY:
+            raise ValueError(f"unknown strategy {name!r}; known: {', '.join(NAMES)}")
+    return list(dict.fromkeys([BASELINE, *(names or DEFAULT)]))
+
+
+def create(name: str, **options: Any) -> Strategy:
+    """A new strategy object. Raises KeyError for an unknown name, :class:`Unavailable` when
+    it does not exist on this interpreter."""
+    if name not in REGISTRY:
+        raise KeyError(f"unknown strategy {name!r}; known: {', '.join(NAMES)}")
+    return REGISTRY[name](**options)
+
+
+def options_for(name: str, **offered: Any) -> dict[str, Any]:
+    """The plan's options that ``name`` takes (``Traits.options``), those given (not None)."""
+    t = traits(name)
+    return {k: v for k, v in offered.items() if t and k in t.options and v is not None}
+
+
+def core_bound() -> tuple[str, ...]:
+    """Strategies whose workers run on separate cores (speedup capped by the usable cores)."""
+    return tuple(n for n, cls in REGISTRY.items() if cls.traits.core_bound)
+
+
+def crossing_processes(names: Collection[str]) -> list[str]:
+    """Those of ``names`` whose task results are pickled back across a process boundary."""
+    return [n for n in names if (t := traits(n)) and t.crosses_processes]
+
+
+def gil_unmeasurable(name: str) -> str | None:
+    """Why GIL contention means nothing under ``name`` (its workers do not share one GIL)."""
+    t = traits(name)
+    if t is None:
+        return f"unknown strategy {name!r}"
+    return None if t.shares_gil else t.gil_note
+
+
+def version_reason(name: str, version_info: Sequence[int]) -> str | None:
+    """Why an interpreter of this version cannot run ``name`` (``Traits.min_python``), or None."""
+    t = traits(name)
+    if t is None or tuple(version_info[:2]) >= t.min_python:
+        return None
+    major, minor = version_info[0], version_info[1]
+    return f"Python {major}.{minor} {t.min_python_why} (needs {t.min_python[0]}.{t.min_python[1]}+)"
+
+
+def skip_reason(name: str, call: Call, quick: bool = False) -> str | None:
+    """Why ``name`` will not run ``call``, known from the call alone (see ``Strategy.skip_reason``)."""
+    cls = REGISTRY.get(name)
+    return cls.skip_reason(call, quick) if cls else None
 
 
 def left_out(why_here: str, strategies: Collection[str], requested: Collection[str] = ()) -> dict[str, str]:
     """Strategy -> reason, for the slow-to-start strategies among ``strategies`` not ``requested``."""
-    return {
-        s: f"{why_here}: {slow}; add -s {s} to include it"
-        for s, slow in SLOW_TO_START.items() if s in strategies and s not in requested
-    }  # fmt: skip
-
-_FACTORIES = {
-    "sequential": "gilbench.strategies.sequential:Sequential",
-    "threads": "gilbench.strategies.threads:Threads",
-    "asyncio": "gilbench.strategies.asyncio_:Asyncio",
-    "processes": "gilbench.strategies.processes:Processes",
-    "interpreters": "gilbench.strategies.interpreters:Interpreters",
-    "hybrid": "gilbench.strategies.hybrid:Hybrid",
-    "dask": "gilbench.strategies.dask_:Dask",
-}
+    out = {}
+    for name in strategies:
+        slow = (t := traits(name)) and t.slow_to_start
+        if slow and name not in requested:
+            out[name] = f"{why_here}: {slow}; add -s {name} to include it"
+    return out
 
 
-class Strategy(Protocol):
-    name: str
-    note: str | None  # said on the result row, e.g. "no async variant: ran via asyncio.to_thread"
-
-    def available(self, call: Call) -> str | None: ...
-    def start(self, workers: int, call: Call) -> None: ...
-    def run(self, call: Call, tasks: int) -> list[Any]: ...
-    def close(self) -> None: ...
+def sort_key(name: object) -> tuple[int, str]:
+    """Registry order for reports; unknown names after every registered one, by name."""
+    s = str(name)
+    return (NAMES.index(s) if s in REGISTRY else len(NAMES), s)
 
 
-class Unavailable(Exception):
-    """Raised by a strategy factory when the strategy does not exist on this interpreter, or by
-    ``run`` when running the task shows it cannot run it here (the worker's warm-up: skipped)."""
-
-
-def create(name: str, **options: Any) -> Strategy:
-    if name not in NAMES:
-        raise KeyError(f"unknown strategy {name!r}; known: {', '.join(NAMES)}")
-    if name not in _FACTORIES:
-        raise Unavailable(f"strategy {name!r} is not implemented in this version of gilbench")
-    module, _, cls = _FACTORIES[name].partition(":")
-    return getattr(importlib.import_module(module), cls)(**options)
-
-
-def invoke(func_path: str, args: tuple, kwargs: dict, _index: int = 0) -> Any:
-    """Run one task by reference. Module-level so process pools can pickle it."""
-    func = resolve(func_path)
-    if inspect.iscoroutinefunction(func):
-        return asyncio.run(func(*args, **kwargs))
-    return func(*args, **kwargs)
-
-
-def task_fn(call: Call):
-    """A picklable one-argument callable (the task index) that runs ``call``."""
-    return functools.partial(invoke, call.func, tuple(call.args), dict(call.kwargs))
+def colour(name: str) -> str:
+    """The report's colour for ``name`` (``Traits.colour``; grey for an unknown name)."""
+    t = traits(name)
+    return t.colour if t else UNKNOWN_COLOUR

@@ -11,13 +11,26 @@ import inspect
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from gilbench.strategies import task_fn
+from gilbench.strategies.base import Traits, task_fn
 from gilbench.workloads import Call, resolve
+
+NO_COROUTINE_QUICK = (
+    "left out by --quick: the workload has no coroutine, so asyncio would run it through asyncio.to_thread, "
+    "which is the threads row again; the full run measures it"
+)
 
 
 class Asyncio:
     name = "asyncio"
+    traits = Traits(shares_gil=True, core_bound=False, crosses_processes=False, colour="#009E73")
     note = None
+
+    @staticmethod
+    def skip_reason(call: Call, quick: bool) -> str | None:
+        """A first look leaves out a call with no coroutine: asyncio would be threads again."""
+        if quick and call.async_func is None:
+            return NO_COROUTINE_QUICK
+        return None
 
     def available(self, call: Call) -> str | None:
         return None

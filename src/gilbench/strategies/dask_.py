@@ -13,12 +13,18 @@ import importlib.util
 import os
 from typing import Any
 
-from gilbench.strategies import task_fn
+from gilbench.strategies.base import Traits, never_skip, task_fn
 from gilbench.workloads import Call, resolve
 
 
 class Dask:
     name = "dask"
+    traits = Traits(
+        shares_gil=False, core_bound=True, crosses_processes=True, colour="#56B4E9",
+        gil_note="each Dask worker process has its own GIL",
+        slow_to_start="a Dask cluster takes about a second to start for every sample",
+    )
+    skip_reason = staticmethod(never_skip)
 
     def __init__(self) -> None:
         self.scheduler = os.environ.get("GILBENCH_DASK_SCHEDULER")

@@ -10,42 +10,36 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
-import pickle
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from typing import Any
 
-from gilbench.strategies import invoke
-from gilbench.strategies.processes import _pid_after
-from gilbench.strategies.threads import _noop
-from gilbench.workloads import Call, resolve
-
-
-def no_steps(call: Call) -> str | None:
-    """Why hybrid cannot split this call, judged from the call alone (no import, no process)."""
-    if not (call.io_func and call.cpu_func):
-        return "the workload declares no I/O and CPU steps (Call.io_func, Call.cpu_func) to split between threads and processes"
-    return None
+from gilbench.strategies.base import Traits, cannot_cross, invoke, noop, start_method_missing, wait_for_processes
+from gilbench.workloads import Call
 
 
 class Hybrid:
     name = "hybrid"
+    traits = Traits(
+        shares_gil=False, core_bound=True, crosses_processes=True, colour="#E69F00",
+        gil_note="its CPU step runs in processes, each with its own GIL", options=("start_method",),
+    )
+
+    @staticmethod
+    def skip_reason(call: Call, quick: bool) -> str | None:
+        """Why hybrid cannot split this call: it declares no I/O and CPU steps."""
+        if not (call.io_func and call.cpu_func):
+            return "the workload declares no I/O and CPU steps (Call.io_func, Call.cpu_func) to split between threads and processes"
+        return None
 
     def __init__(self, start_method: str | None = None):
         self.start_method = start_method or multiprocessing.get_start_method()
         self.note: str | None = None
 
     def available(self, call: Call) -> str | None:
-        if why := no_steps(call):
+        if why := self.skip_reason(call, quick=False) or start_method_missing(self.start_method):
             return why
-        if self.start_method not in multiprocessing.get_all_start_methods():
-            return f"start method {self.start_method!r} not available here"
-        cpu = resolve(call.cpu_func)
-        if getattr(cpu, "__module__", None) == "__main__":
-            return "CPU step defined in __main__: process workers cannot import it"
-        try:
-            pickle.dumps(cpu)
-        except Exception as exc:  # pickling raises many types
-            return f"CPU step not picklable: {type(exc).__name__}: {exc}"
+        if why := cannot_cross(call.cpu_func, (), {}):
+            return f"CPU step: {why}"
         return None
 
     def start(self, workers: int, call: Call) -> None:
@@ -53,12 +47,8 @@ class Hybrid:
         self._cpu = functools.partial(invoke, call.cpu_func)
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gilbench-io")
         self._procs = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(self.start_method))
-        list(self._threads.map(_noop, range(workers)))
-        pids: set[int] = set()  # as Processes.start: every process up before the first sample
-        for _ in range(50):
-            pids.update(self._procs.map(_pid_after, [0.005] * workers))
-            if len(pids) >= workers:
-                break
+        list(self._threads.map(noop, range(workers)))
+        wait_for_processes(self._procs.map, workers)
         self.note = f"I/O step in {workers} threads, CPU step in {workers} processes (start method {self.start_method})"
 
     def run(self, call: Call, tasks: int) -> list[Any]:

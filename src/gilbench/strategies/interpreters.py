@@ -32,24 +32,15 @@ import pickle
 import queue
 import re
 import sys
-import tempfile
 import threading
 import time
 from typing import Any
 
-from gilbench.strategies import Unavailable, task_fn
+from gilbench.fsio import write_json_atomic
+from gilbench.strategies.base import Traits, Unavailable, cannot_cross, never_skip, task_fn
 from gilbench.workloads import Call, resolve
 
-MIN_VERSION = (3, 12)
 BACKPORT = "interpreters-pep-734==0.5.0"
-
-
-def unavailable_reason(version_info: tuple[int, ...] | list[int]) -> str | None:
-    """Why an interpreter of this version has no subinterpreters with their own GIL, or None."""
-    major, minor = version_info[0], version_info[1]
-    if (major, minor) < MIN_VERSION:
-        return f"Python {major}.{minor} has no per-interpreter GIL (needs 3.12+)"
-    return None
 
 
 def set_sys_path(paths: list[str]) -> None:
@@ -59,11 +50,16 @@ def set_sys_path(paths: list[str]) -> None:
 
 class Interpreters:
     name = "interpreters"
+    traits = Traits(
+        shares_gil=False, core_bound=True, crosses_processes=True, colour="#CC79A7",
+        gil_note="each interpreter has its own GIL",
+        min_python=(3, 12), min_python_why="has no per-interpreter GIL",
+    )
+    skip_reason = staticmethod(never_skip)
 
     def __init__(self) -> None:
-        reason = unavailable_reason(sys.version_info)
-        if reason:
-            raise Unavailable(reason)
+        if sys.version_info[:2] < self.traits.min_python:
+            raise Unavailable(f"Python {sys.version_info[0]}.{sys.version_info[1]} {self.traits.min_python_why} (needs 3.12+)")
         self._executor_cls = None
         if sys.version_info >= (3, 14):
             from concurrent.futures import InterpreterPoolExecutor
@@ -87,14 +83,9 @@ class Interpreters:
         module_name = call.func.partition(":")[0]
         if module_name == "__main__":
             return "function defined in __main__: a subinterpreter cannot import it; move it into a module"
-        func = resolve(call.func)
-        module_name = getattr(func, "__module__", None) or module_name
-        if module_name == "__main__":
-            return "function defined in __main__: a subinterpreter cannot import it; move it into a module"
-        try:
-            pickle.dumps((func, tuple(call.args), dict(call.kwargs)))
-        except Exception as exc:  # pickling raises many types
-            return f"function or arguments not picklable, so they cannot be sent to a subinterpreter: {type(exc).__name__}: {exc}"
+        if why := cannot_cross(call.func, call.args, call.kwargs, where="a subinterpreter"):
+            return f"{why}; move it into a module" if "__main__" in why else why
+        module_name = getattr(resolve(call.func), "__module__", None) or module_name
         error = import_error_in_subinterpreter(module_name)
         if error:
             return f"module {module_name} cannot be imported in a subinterpreter: {error}"
@@ -323,9 +314,6 @@ def _write_cache(cache: dict[str, str | None]) -> None:
     path = _cache_path()
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".gilbench-", dir=os.path.dirname(path))
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(cache, f)
-        os.replace(tmp, path)
+        write_json_atomic(path, cache, indent=None)
     except OSError:
         pass  # a cache that cannot be written only costs a re-test next time

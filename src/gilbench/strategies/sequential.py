@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from gilbench.strategies import task_fn
+from gilbench.strategies.base import Traits, never_skip, task_fn
 from gilbench.workloads import Call
 
 
 class Sequential:
     name = "sequential"
+    traits = Traits(shares_gil=True, core_bound=False, crosses_processes=False, colour="#555555")
     note = None
+    skip_reason = staticmethod(never_skip)
 
     def available(self, call: Call) -> str | None:
         return None

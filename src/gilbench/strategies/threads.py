@@ -5,13 +5,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from gilbench.strategies import task_fn
+from gilbench.strategies.base import Traits, never_skip, noop, task_fn
 from gilbench.workloads import Call
 
 
 class Threads:
     name = "threads"
+    traits = Traits(shares_gil=True, core_bound=False, crosses_processes=False, colour="#D55E00")
     note = None
+    skip_reason = staticmethod(never_skip)
 
     def available(self, call: Call) -> str | None:
         return None
@@ -20,7 +22,7 @@ class Threads:
         self._fn = task_fn(call)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gilbench")
         # Threads are created lazily; start them all now so start-up is not billed to the tasks.
-        list(self._pool.map(_noop, range(workers)))
+        list(self._pool.map(noop, range(workers)))
 
     def run(self, call: Call, tasks: int) -> list[Any]:
         return list(self._pool.map(self._fn, range(tasks)))
@@ -28,6 +30,3 @@ class Threads:
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-
-def _noop(i: int) -> int:
-    return i
