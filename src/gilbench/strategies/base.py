@@ -54,7 +54,7 @@ class Traits:
     slow_to_start: str | None = None
     in_default_set: bool = True
     min_python: tuple[int, int] = (3, 11)
-    min_python_why: str = ""
+    min_python_why: str = "is too old for it"
     options: tuple[str, ...] = ()
 
 
