@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from gilbench.strategies import asyncio_, dask_, hybrid, interpreters, processes, sequential, threads
+from gilbench.strategies import asyncio_, dask_, hybrid, interpreters, pool, processes, sequential, threads
 from gilbench.strategies.base import Strategy, Traits, Unavailable, invoke, task_fn
 from gilbench.workloads import Call
 
@@ -28,6 +28,7 @@ REGISTRY: dict[str, type[Strategy]] = {
         interpreters.Interpreters,
         hybrid.Hybrid,
         dask_.Dask,
+        pool.Pool,
     )
 }
 NAMES: tuple[str, ...] = tuple(REGISTRY)
