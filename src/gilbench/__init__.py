@@ -1,6 +1,6 @@
 """gilbench: measure how the GIL affects a workload and recommend a concurrency model."""
 
-__version__ = "0.1.0"
+from gilbench._version import __version__
 
 
 def __getattr__(name: str):

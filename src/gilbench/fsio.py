@@ -10,7 +10,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from pathlib import Path
 from typing import Any
+
+
+def cache_dir() -> Path:
+    """gilbench's cache (venvs, built interpreters, feasibility answers):
+    ``$GILBENCH_CACHE_DIR``, else the user cache (``$XDG_CACHE_HOME`` or ``~/.cache``) + gilbench."""
+    explicit = os.environ.get("GILBENCH_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gilbench"
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

@@ -78,7 +78,7 @@ class Document:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. calibrated knob values
 
     def to_dict(self) -> dict:
-        from gilbench import __version__
+        from gilbench._version import __version__
 
         return {
             "schema": SCHEMA,

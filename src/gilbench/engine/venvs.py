@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gilbench.fsio import write_json_atomic
+from gilbench.fsio import cache_dir, write_json_atomic
 
 REQUIREMENTS_FILE = Path(__file__).resolve().parent.parent / "worker-requirements.txt"
 MANIFEST = "gilbench-venv.json"
@@ -56,14 +56,6 @@ class Venv:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def cache_dir() -> Path:
-    """``$GILBENCH_CACHE_DIR``, else the user cache (``$XDG_CACHE_HOME`` or ``~/.cache``) + gilbench."""
-    explicit = os.environ.get("GILBENCH_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gilbench"
 
 
 def venvs_dir() -> Path:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from gilbench import __version__
+from gilbench._version import __version__
 from gilbench import strategies as strategy_registry
 from gilbench.report.export import (
     as_number,

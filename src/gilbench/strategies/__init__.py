@@ -13,7 +13,7 @@ from typing import Any
 
 from gilbench.strategies import asyncio_, dask_, hybrid, interpreters, pool, processes, sequential, threads
 from gilbench.strategies.base import Strategy, Traits, Unavailable, invoke, task_fn
-from gilbench.workloads import Call
+from gilbench.workloads.call import Call
 
 __all__ = ["BASELINE", "NAMES", "DEFAULT", "REGISTRY", "Strategy", "Traits", "Unavailable", "invoke", "task_fn"]
 

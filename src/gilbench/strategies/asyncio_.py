@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gilbench.strategies.base import Traits, task_fn
-from gilbench.workloads import Call, resolve
+from gilbench.workloads.call import Call, resolve
 
 NO_COROUTINE_QUICK = (
     "left out by --quick: the workload has no coroutine, so asyncio would run it through asyncio.to_thread, "

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from gilbench.workloads import Call, resolve
+from gilbench.workloads.call import Call, resolve
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from gilbench.strategies.base import Traits, never_skip, task_fn
-from gilbench.workloads import Call, resolve
+from gilbench.workloads.call import Call, resolve
 
 
 class Dask:

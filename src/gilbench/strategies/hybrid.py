@@ -14,7 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, 
 from typing import Any
 
 from gilbench.strategies.base import Traits, cannot_cross, invoke, noop, start_method_missing, wait_for_processes
-from gilbench.workloads import Call
+from gilbench.workloads.call import Call
 
 
 class Hybrid:

@@ -36,9 +36,9 @@ import threading
 import time
 from typing import Any
 
-from gilbench.fsio import write_json_atomic
+from gilbench.fsio import cache_dir, write_json_atomic
 from gilbench.strategies.base import Traits, Unavailable, cannot_cross, never_skip, task_fn
-from gilbench.workloads import Call, resolve
+from gilbench.workloads.call import Call, resolve
 
 BACKPORT = "interpreters-pep-734==0.5.0"
 
@@ -296,8 +296,6 @@ def _cache_key(module: str) -> str:
 
 
 def _cache_path() -> str:
-    from gilbench.engine.venvs import cache_dir
-
     return os.path.join(str(cache_dir()), _CACHE_NAME)
 
 

@@ -20,7 +20,7 @@ from gilbench.strategies.base import (
     task_fn,
     wait_for_processes,
 )
-from gilbench.workloads import Call
+from gilbench.workloads.call import Call
 
 
 class Pool:

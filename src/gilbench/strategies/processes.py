@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from gilbench.strategies.base import Traits, cannot_cross, never_skip, start_method_missing, task_fn, wait_for_processes
-from gilbench.workloads import Call
+from gilbench.workloads.call import Call
 
 
 class Processes:

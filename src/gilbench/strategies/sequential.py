@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gilbench.strategies.base import Traits, never_skip, task_fn
-from gilbench.workloads import Call
+from gilbench.workloads.call import Call
 
 
 class Sequential:

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gilbench.strategies.base import Traits, never_skip, noop, task_fn
-from gilbench.workloads import Call
+from gilbench.workloads.call import Call
 
 
 class Threads:
