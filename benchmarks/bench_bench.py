@@ -1,4 +1,6 @@
-"""`gilbench bench MODULE:FUNC` with defaults (issue 5). Run: .venv/bin/python benchmarks/bench_bench.py
+"""`gilbench bench MODULE:FUNC` with defaults (issue 5).
+
+Run: .venv/bin/python benchmarks/bench_bench.py
 
 For each function: the command's wall time (target <= 30 s), its verdict and the numbers behind
 it. The functions are the examples in examples/ (hashing with sha256, a pure-Python word count,
@@ -22,54 +24,127 @@ EXAMPLES = os.path.join(os.path.dirname(HERE), "examples")
 
 
 def nap(seconds: float = 0.05) -> float:
+    """A benched function: ``time.sleep(seconds)``, returns ``seconds``."""
     time.sleep(seconds)
     return seconds
 
 
 def ten_microseconds() -> int:
+    """A benched function of about 10 µs: ``sum(range(1000))``."""
     return sum(range(1000))
 
 
 def cases(api_url: str) -> list[tuple[str, str, list[str], str]]:
     """(label, directory, arguments after 'bench', expected strategies)."""
     return [
-        ("sha256 of a 16 MiB file", EXAMPLES, ["hashing:sha256_file", "--setup", "hashing:sample_file"], "threads"),
-        ("pure-Python word count", EXAMPLES, ["wordcount:top_words", "--setup", "wordcount:sample_text"], "processes"),
+        (
+            "sha256 of a 16 MiB file",
+            EXAMPLES,
+            ["hashing:sha256_file", "--setup", "hashing:sample_file"],
+            "threads",
+        ),
+        (
+            "pure-Python word count",
+            EXAMPLES,
+            ["wordcount:top_words", "--setup", "wordcount:sample_text"],
+            "processes",
+        ),
         ("time.sleep(0.05)", HERE, ["bench_bench:nap"], "threads/asyncio"),
-        ("HTTP GET, 0.2 s API", EXAMPLES, ["api:fetch", "--kwargs", json.dumps({"url": f"{api_url}/delay/0.2"})], "threads/asyncio"),
+        (
+            "HTTP GET, 0.2 s API",
+            EXAMPLES,
+            ["api:fetch", "--kwargs", json.dumps({"url": f"{api_url}/delay/0.2"})],
+            "threads/asyncio",
+        ),
         ("~10 µs function", HERE, ["bench_bench:ten_microseconds"], "sequential"),
     ]
 
 
 def examples(api_url: str) -> list[tuple[str, str, list[str], str]]:
+    """The other examples/ functions, as :func:`cases` rows with no expected verdict."""
     return [
-        ("examples: orders (json + Python)", EXAMPLES, ["orders:total_by_customer", "--setup", "orders:sample_feed"], ""),
-        ("examples: thumbnails (Pillow)", EXAMPLES, ["thumbnails:thumbnail", "--setup", "thumbnails:sample_image"], ""),
-        ("examples: compress (zlib)", EXAMPLES, ["thumbnails:compress", "--setup", "thumbnails:sample_image"], ""),
-        ("examples: report (SQLite)", EXAMPLES, ["report:revenue_by_region", "--setup", "report:sample_database"], ""),
-        ("examples: api async (aiohttp)", EXAMPLES, ["api:fetch_async", "--kwargs", json.dumps({"url": f"{api_url}/delay/0.2"})], ""),
-        ("examples: tiny (format a line)", EXAMPLES, ["tiny:format_line", "--args", '["GET", "/api/items", 200, 0.0123]'], ""),
+        (
+            "examples: orders (json + Python)",
+            EXAMPLES,
+            ["orders:total_by_customer", "--setup", "orders:sample_feed"],
+            "",
+        ),
+        (
+            "examples: thumbnails (Pillow)",
+            EXAMPLES,
+            ["thumbnails:thumbnail", "--setup", "thumbnails:sample_image"],
+            "",
+        ),
+        (
+            "examples: compress (zlib)",
+            EXAMPLES,
+            ["thumbnails:compress", "--setup", "thumbnails:sample_image"],
+            "",
+        ),
+        (
+            "examples: report (SQLite)",
+            EXAMPLES,
+            ["report:revenue_by_region", "--setup", "report:sample_database"],
+            "",
+        ),
+        (
+            "examples: api async (aiohttp)",
+            EXAMPLES,
+            ["api:fetch_async", "--kwargs", json.dumps({"url": f"{api_url}/delay/0.2"})],
+            "",
+        ),
+        (
+            "examples: tiny (format a line)",
+            EXAMPLES,
+            ["tiny:format_line", "--args", '["GET", "/api/items", 200, 0.0123]'],
+            "",
+        ),
     ]
 
 
 def run_one(label: str, cwd: str, args: list[str], expected: str) -> float:
+    """Run ``gilbench bench`` on one case in ``cwd`` and print its verdict and numbers; returns
+    the command's wall time in seconds."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out.json")
         env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(HERE), "src"))
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "gilbench", "bench", *args, "--json", out], cwd=cwd, env=env,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "gilbench", "bench", *args, "--json", out],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - t0
         with open(out) as f:
             doc = json.load(f)
     rec = doc["recommendations"][0] if doc["recommendations"] else {}
     seq = next(r for r in doc["results"] if r["strategy"] == "sequential")
     verdict = f"{rec.get('strategy')} x{rec.get('workers')}"
-    ok = "" if not expected else ("  [as expected]" if rec.get("strategy") in expected.split("/") else f"  [EXPECTED {expected}]")
-    print(f"{label}: {wall:.1f} s (exit {proc.returncode}), {seq['tasks']} tasks, load {doc['environment']['load_avg_1m']:.2f}"
-          f" -> {verdict} {rec.get('speedup', 0):.2f}x, {rec.get('classification')}{ok}")
-    contention = "-" if seq["gil_contention"] is None else f"{seq['gil_contention']:.3f} (hold {seq['gil_hold_ms']:.1f} ms)"
-    print(f"    sequential: {seq['wall_s']['median'] * 1000:.0f} ms per pass, CPU util {seq['cpu_util']:.2f}, GIL contention {contention}")
+    ok = (
+        ""
+        if not expected
+        else (
+            "  [as expected]"
+            if rec.get("strategy") in expected.split("/")
+            else f"  [EXPECTED {expected}]"
+        )
+    )
+    print(
+        f"{label}: {wall:.1f} s (exit {proc.returncode}), {seq['tasks']} tasks, "
+        f"load {doc['environment']['load_avg_1m']:.2f}"
+        f" -> {verdict} {rec.get('speedup', 0):.2f}x, {rec.get('classification')}{ok}"
+    )
+    contention = (
+        "-"
+        if seq["gil_contention"] is None
+        else f"{seq['gil_contention']:.3f} (hold {seq['gil_hold_ms']:.1f} ms)"
+    )
+    print(
+        f"    sequential: {seq['wall_s']['median'] * 1000:.0f} ms per pass, "
+        f"CPU util {seq['cpu_util']:.2f}, GIL contention {contention}"
+    )
     print(f"    why: {rec.get('why')}")
     for w in doc["warnings"]:
         print(f"    warning: {w['message']}")
@@ -77,16 +152,29 @@ def run_one(label: str, cwd: str, args: list[str], expected: str) -> float:
 
 
 def main() -> None:
+    """Start a delay server, bench every case (``--examples``: every example too), print the
+    slowest wall time against the 30 s target."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", action="store_true", help="also bench every example in examples/")
+    parser.add_argument(
+        "--examples", action="store_true", help="also bench every example in examples/"
+    )
     args = parser.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
     from gilbench.services.delay_server import DelayServer
 
-    print(f"load average before: {os.getloadavg()[0]:.2f} on {len(os.sched_getaffinity(0))} usable cores")
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f} "
+        f"on {len(os.sched_getaffinity(0))} usable cores"
+    )
     with DelayServer() as server:
-        walls = [run_one(*case) for case in cases(server.url) + (examples(server.url) if args.examples else [])]
-    print(f"slowest: {max(walls):.1f} s (target <= 30 s); load average after: {os.getloadavg()[0]:.2f}")
+        walls = [
+            run_one(*case)
+            for case in cases(server.url) + (examples(server.url) if args.examples else [])
+        ]
+    print(
+        f"slowest: {max(walls):.1f} s (target <= 30 s); "
+        f"load average after: {os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

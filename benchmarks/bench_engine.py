@@ -1,4 +1,6 @@
-"""Engine and delay-server figures (issue 2). Run: .venv/bin/python benchmarks/bench_engine.py
+"""Engine and delay-server figures (issue 2).
+
+Run: .venv/bin/python benchmarks/bench_engine.py
 
 Prints:
 - per-strategy dispatch overhead on a no-op task (median wall of a pass / tasks);
@@ -23,16 +25,25 @@ STRATEGIES = ("sequential", "threads", "asyncio", "processes")
 
 
 def dispatch_overhead(tasks: int = 2000, samples: int = 5) -> dict[str, float]:
+    """Strategy -> seconds per no-op task: the median wall of a pass of ``tasks`` / ``tasks``."""
     noop = Call("gilbench.workloads.cpu:count", kwargs={"count": 0}).to_dict()
     out = {}
     for strategy in STRATEGIES:
-        spec = {"call": noop, "strategy": strategy, "workers": 2, "tasks": tasks, "samples": samples}
+        spec = {
+            "call": noop,
+            "strategy": strategy,
+            "workers": 2,
+            "tasks": tasks,
+            "samples": samples,
+        }
         result = run_trial(sys.executable, spec, timeout=120)
         out[strategy] = statistics.median(s["wall_s"] for s in result.samples) / tasks
     return out
 
 
 def median_spread(runs: int, count: int | None) -> tuple[list[float], float]:
+    """The sequential cpu.count median (seconds) of ``runs`` independent sessions at one size
+    (``count``, else calibrated by the first), and their coefficient of variation."""
     workload = get_workload("cpu.count")
     medians = []
     for _ in range(runs):
@@ -62,7 +73,8 @@ async def _concurrent_requests(url: str, n: int) -> float:
 
 
 def delay_server_load(n: int = 1000) -> float:
-    """Best of three: the figure is the server's, so the client runs on uvloop when it can."""
+    """Seconds for ``n`` concurrent ``/delay/1`` requests to a fresh delay server, best of
+    three: the figure is the server's, so the client runs on uvloop when it can."""
     try:
         import uvloop
 
@@ -76,8 +88,11 @@ def delay_server_load(n: int = 1000) -> float:
 
 
 def main() -> None:
+    """Print the three figures of the module docstring, with the load average before."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="independent runs for the spread figure")
+    parser.add_argument(
+        "--runs", type=int, default=5, help="independent runs for the spread figure"
+    )
     parser.add_argument("--count", type=int, help="cpu.count size (default: calibrated once)")
     args = parser.parse_args()
     load = __import__("os").getloadavg()[0]
@@ -86,7 +101,10 @@ def main() -> None:
     for strategy, seconds in dispatch_overhead().items():
         print(f"  {strategy:<11} {seconds * 1e6:9.1f} µs")
     medians, cv = median_spread(args.runs, args.count)
-    print(f"cpu.count sequential medians over {args.runs} runs: {', '.join(f'{m:.4f}' for m in medians)} s")
+    print(
+        f"cpu.count sequential medians over {args.runs} runs: "
+        f"{', '.join(f'{m:.4f}' for m in medians)} s"
+    )
     print(f"  run-to-run coefficient of variation: {cv:.2%} (target <= 3%)")
     wall = delay_server_load()
     print(f"delay server, 1,000 concurrent 1 s requests: {wall:.3f} s (target <= 1.2 s)")

@@ -14,6 +14,7 @@ CHUNK = 1 << 20
 
 
 def sha256_file(path: str) -> str:
+    """The SHA-256 hex digest of the file at ``path``. Raises OSError when it cannot be read."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):

@@ -12,6 +12,8 @@ import random
 
 
 def total_by_customer(feed: str) -> dict:
+    """Customer -> total of qty x price over their orders (rounded to cents), sorted by
+    customer. Raises ValueError (json) or KeyError on a malformed feed."""
     totals: dict[str, float] = {}
     for order in json.loads(feed)["orders"]:
         amount = sum(line["qty"] * line["price"] for line in order["lines"])
@@ -27,7 +29,14 @@ def sample_feed(orders: int = 20_000) -> dict:
             {
                 "id": i,
                 "customer": f"customer-{rng.randrange(500):03d}",
-                "lines": [{"sku": f"SKU-{rng.randrange(10_000)}", "qty": rng.randrange(1, 5), "price": round(rng.uniform(1, 200), 2)} for _ in range(3)],
+                "lines": [
+                    {
+                        "sku": f"SKU-{rng.randrange(10_000)}",
+                        "qty": rng.randrange(1, 5),
+                        "price": round(rng.uniform(1, 200), 2),
+                    }
+                    for _ in range(3)
+                ],
             }
             for i in range(orders)
         ]

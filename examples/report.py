@@ -12,6 +12,8 @@ import tempfile
 
 
 def revenue_by_region(path: str) -> list:
+    """``(region, sales, revenue)`` rows, by region, for sales over 10 of products with a 7
+    in their name; ``sqlite3.Error`` when the file is not such a database."""
     with sqlite3.connect(path) as db:
         return db.execute(
             "SELECT region, COUNT(*), ROUND(SUM(qty * price), 2) FROM sales"
@@ -29,7 +31,15 @@ def sample_database(rows: int = 200_000) -> dict:
             db.execute("CREATE TABLE sales (region TEXT, product TEXT, qty INTEGER, price REAL)")
             db.executemany(
                 "INSERT INTO sales VALUES (?, ?, ?, ?)",
-                ((rng.choice(["north", "south", "east", "west"]), f"P{rng.randrange(5000)}", rng.randrange(1, 9), rng.uniform(1, 100)) for _ in range(rows)),
+                (
+                    (
+                        rng.choice(["north", "south", "east", "west"]),
+                        f"P{rng.randrange(5000)}",
+                        rng.randrange(1, 9),
+                        rng.uniform(1, 100),
+                    )
+                    for _ in range(rows)
+                ),
             )
         db.close()
         os.replace(tmp, path)

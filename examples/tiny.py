@@ -8,4 +8,5 @@ is to keep it sequential (or batch many lines per task). Bench it:
 
 
 def format_line(method: str, path: str, status: int, seconds: float) -> str:
+    """One access-log line, e.g. "GET /api/items -> 200 in 12.3 ms"."""
     return f"{method} {path} -> {status} in {seconds * 1000:.1f} ms"

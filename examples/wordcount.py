@@ -10,6 +10,8 @@ import random
 
 
 def top_words(text: str, n: int = 5) -> list:
+    """The ``n`` most frequent words of ``text`` (runs of letters, lowercased) as ``(word, count)``
+    pairs, most frequent first, ties by word. A word still open at the end is not counted."""
     counts: dict[str, int] = {}
     word = []
     for ch in text:
@@ -23,6 +25,18 @@ def top_words(text: str, n: int = 5) -> list:
 
 
 def sample_text(words: int = 20_000) -> dict:
+    """Setup: ``{"text": ...}``, ``words`` words drawn from a 10-word vocabulary (seeded)."""
     rng = random.Random(3)
-    vocabulary = ["the", "gil", "thread", "process", "python", "lock", "core", "wait", "bytecode", "speed"]
+    vocabulary = [
+        "the",
+        "gil",
+        "thread",
+        "process",
+        "python",
+        "lock",
+        "core",
+        "wait",
+        "bytecode",
+        "speed",
+    ]
     return {"text": " ".join(rng.choice(vocabulary) for _ in range(words))}

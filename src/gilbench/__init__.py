@@ -1,6 +1,6 @@
 """gilbench: measure how the GIL affects a workload and recommend a concurrency model."""
 
-from gilbench._version import __version__
+from gilbench._version import __version__ as __version__
 
 
 def __getattr__(name: str):
@@ -11,4 +11,3 @@ def __getattr__(name: str):
 
         return getattr(userbench, name)
     raise AttributeError(f"module 'gilbench' has no attribute {name!r}")
-

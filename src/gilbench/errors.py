@@ -2,4 +2,4 @@
 
 
 class UsageError(ValueError):
-    pass
+    """Bad input from the user; the CLI prints ``str(exc)`` as one line and exits 2."""

@@ -16,7 +16,8 @@ from typing import Any
 
 def cache_dir() -> Path:
     """gilbench's cache (venvs, built interpreters, feasibility answers):
-    ``$GILBENCH_CACHE_DIR``, else the user cache (``$XDG_CACHE_HOME`` or ``~/.cache``) + gilbench."""
+    ``$GILBENCH_CACHE_DIR``, else the user cache (``$XDG_CACHE_HOME`` or ``~/.cache``) +
+    ``gilbench``. Only the path: the directory may not exist yet."""
     explicit = os.environ.get("GILBENCH_CACHE_DIR")
     if explicit:
         return Path(explicit).expanduser()

@@ -26,7 +26,9 @@ READY_PREFIX = "GILBENCH-DELAY-SERVER-PORT"
 
 
 def make_document(items: int, seed: int = 0) -> dict:
-    """A nested document of ``items`` records, the same for the same (items, seed)."""
+    """A nested document of ``items`` records, the same for the same (items, seed):
+    ``{"items": [{"id", "name", "price", "tags", "stock": {"warehouse", "store"}}, ...]}``,
+    prices in 1-1000 with 2 decimals."""
     rng = random.Random(seed)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
     return {
@@ -124,6 +126,8 @@ async def _serve(host: str, port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Serve on ``--host``/``--port`` (0: any free port) until SIGTERM or SIGINT; the bound
+    port is printed first as ``GILBENCH-DELAY-SERVER-PORT <port>``. Uses uvloop if installed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
@@ -147,15 +151,27 @@ class DelayServer:
 
     @property
     def url(self) -> str:
+        """``http://127.0.0.1:PORT``; raises RuntimeError before :meth:`start`."""
         if self.port is None:
             raise RuntimeError("delay server not started")
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "DelayServer":
+    def start(self) -> DelayServer:
+        """Start the server process and wait up to ``startup_timeout`` seconds for its port.
+        Raises ServiceError (from ``services._process``) when it exits or does not answer in
+        time; the process is stopped on any failure. Returns self."""
         from gilbench.services import _process
 
         self.proc = _process.spawn(
-            [self.python, "-m", "gilbench.services.delay_server", "--host", "127.0.0.1", "--port", "0"],
+            [
+                self.python,
+                "-m",
+                "gilbench.services.delay_server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+            ],
             stdout=subprocess.PIPE,
             env=_process.child_env(),
         )
@@ -170,16 +186,19 @@ class DelayServer:
         return self
 
     def stop(self) -> None:
+        """Stop the server's process group (SIGTERM, SIGKILL after 2 s); idempotent."""
         from gilbench.services import _process
 
         if self.proc is not None:
             _process.stop(self.proc)
             self.proc = None
 
-    def __enter__(self) -> "DelayServer":
+    def __enter__(self) -> DelayServer:
         return self.start()
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 

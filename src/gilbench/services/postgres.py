@@ -157,7 +157,7 @@ def _clean_env() -> dict[str, str]:
 
 
 # Instances not yet stopped, stopped at interpreter exit if the caller forgot.
-_LIVE: set["TempPostgres"] = set()
+_LIVE: set[TempPostgres] = set()
 _LIVE_LOCK = threading.Lock()
 
 
@@ -238,7 +238,8 @@ class TempPostgres:
 
     @property
     def socket_dsn(self) -> str:
-        """DSN over the unix socket in the temp directory (readable by root and the server user)."""
+        """DSN over the unix socket in the temp directory (readable by root and the server
+        user)."""
         return f"host={self.tmpdir} port={self._need_port()} dbname=postgres user={SUPERUSER}"
 
     @property
@@ -283,12 +284,18 @@ class TempPostgres:
             return tmp
         who = self._user.pw_name if self._user else "the current user"
         raise PostgresUnavailable(
-            f"no temporary directory base usable by {who} (tried {', '.join(c for c in candidates if c)}): "
+            f"no temporary directory base usable by {who} "
+            f"(tried {', '.join(c for c in candidates if c)}): "
             "it must be traversable by that user and short enough for a unix socket path; "
             + ("pass another base_dir" if self.base_dir else "set TMPDIR=/tmp")
         )
 
-    def start(self) -> "TempPostgres":
+    def start(self) -> TempPostgres:
+        """initdb into a fresh temporary directory, start ``postgres`` on a free port and wait
+        up to ``startup_timeout`` seconds for it to be ready (``start_seconds`` records how
+        long it took). Returns self; a second call does nothing. Raises
+        :class:`PostgresUnavailable` (binaries missing, no usable directory, initdb or startup
+        failed) after cleaning up everything it made."""
         with self._lock:
             if self.proc is not None:
                 return self
@@ -298,7 +305,8 @@ class TempPostgres:
                 raise PostgresUnavailable(
                     "PostgreSQL server binaries (initdb, postgres) not found on PATH, via "
                     "pg_config --bindir or under /usr/lib/postgresql/*/bin; install them with: "
-                    f"{INSTALL_HINT} (or set GILBENCH_PG_BINDIR, or give the DSN of an existing server)"
+                    f"{INSTALL_HINT} "
+                    "(or set GILBENCH_PG_BINDIR, or give the DSN of an existing server)"
                 )
             self.bindir = bindir
             self._resolve_user()
@@ -349,7 +357,9 @@ class TempPostgres:
         except OSError as exc:
             raise PostgresUnavailable(f"could not run initdb: {exc}") from None
         if res.returncode != 0:
-            raise PostgresUnavailable(f"initdb failed (exit {res.returncode}): {_tail(res.stdout + res.stderr)}")
+            raise PostgresUnavailable(
+                f"initdb failed (exit {res.returncode}): {_tail(res.stdout + res.stderr)}"
+            )
 
     def _server_argv(self, port: int) -> list[str]:
         assert self.tmpdir and self.bindir and self.datadir
@@ -398,9 +408,13 @@ class TempPostgres:
             if state == "exited" and re.search(r"could not bind|Address already in use", log):
                 continue  # lost a race for the port: try another one
             if state == "timeout":
-                raise PostgresUnavailable(f"postgres not ready after {self.startup_timeout:.0f} s: {log}")
+                raise PostgresUnavailable(
+                    f"postgres not ready after {self.startup_timeout:.0f} s: {log}"
+                )
             raise PostgresUnavailable(f"postgres exited with code {proc.returncode}: {log}")
-        raise PostgresUnavailable(f"postgres could not bind a free port on 127.0.0.1: {_read_tail(self.logfile)}")
+        raise PostgresUnavailable(
+            f"postgres could not bind a free port on 127.0.0.1: {_read_tail(self.logfile)}"
+        )
 
     def _wait_ready(self, deadline: float) -> str:
         """Poll postmaster.pid until its status line says ``ready``."""
@@ -414,7 +428,11 @@ class TempPostgres:
                 with open(pidfile) as f:
                     lines = f.read().splitlines()
                 # line 1: pid, 4: port, 8: status (starting/stopping/ready/standby)
-                if len(lines) >= 8 and lines[0].strip() == str(self.proc.pid) and lines[7].strip() == "ready":
+                if (
+                    len(lines) >= 8
+                    and lines[0].strip() == str(self.proc.pid)
+                    and lines[7].strip() == "ready"
+                ):
                     return "ready"
             except OSError:
                 pass
@@ -483,7 +501,8 @@ class TempPostgres:
                     p.kill()
 
     def stop(self) -> None:
-        """Shut the server down and remove the temporary directory. Idempotent."""
+        """Shut the server down (fast shutdown, SIGKILL after ``stop_timeout`` seconds) and remove
+        the temporary directory; ``stop_seconds`` records how long it took. Idempotent."""
         with self._lock:
             if self._stopped:
                 return
@@ -506,10 +525,12 @@ class TempPostgres:
                 self._stopped = True
                 self.stop_seconds = time.monotonic() - t0
 
-    def __enter__(self) -> "TempPostgres":
+    def __enter__(self) -> TempPostgres:
         return self.start()
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def __repr__(self) -> str:
@@ -542,7 +563,12 @@ class _Stop(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Start a throwaway PostgreSQL cluster until SIGTERM.")
+    """``python -m gilbench.services.postgres``: start a cluster, print
+    ``GILBENCH-POSTGRES-DSN <dsn>``, run until SIGTERM/SIGINT. Exit status 0 when stopped by a
+    signal, 1 when postgres exited by itself, 2 when it could not start (the reason on stderr)."""
+    parser = argparse.ArgumentParser(
+        description="Start a throwaway PostgreSQL cluster until SIGTERM."
+    )
     parser.add_argument("--startup-timeout", type=float, default=30.0)
     parser.add_argument(
         "-c",
@@ -570,7 +596,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         # Same process group as this CLI: whoever kills our group also ends the server.
-        with TempPostgres(settings=settings, startup_timeout=args.startup_timeout, new_session=False) as pg:
+        with TempPostgres(
+            settings=settings, startup_timeout=args.startup_timeout, new_session=False
+        ) as pg:
             print(f"{READY_PREFIX} {pg.dsn}", flush=True)
             while pg.proc is not None and pg.proc.poll() is None:
                 time.sleep(0.5)

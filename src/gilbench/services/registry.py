@@ -6,7 +6,9 @@ from contextlib import ExitStack
 
 
 def start(name: str, stack: ExitStack) -> str:
-    """Start service ``name`` for the life of ``stack``; return its URL or DSN."""
+    """Start service ``name`` for the life of ``stack``; return its URL
+    (``http://127.0.0.1:PORT``) or DSN. Raises KeyError for an unknown name, and whatever the
+    service raises when it fails to start."""
     if name == "delay_server":
         from gilbench.services.delay_server import DelayServer
 
@@ -24,6 +26,9 @@ def missing(name: str) -> str | None:
         from gilbench.services.postgres import INSTALL_HINT, find_pg_bindir
 
         if find_pg_bindir() is None:
-            return (f"needs PostgreSQL's server programs (initdb, postgres) to start a throwaway cluster; "
-                    f"fix: {INSTALL_HINT}, or give a server with --postgres-dsn DSN")
+            return (
+                "needs PostgreSQL's server programs (initdb, postgres) "
+                "to start a throwaway cluster; "
+                f"fix: {INSTALL_HINT}, or give a server with --postgres-dsn DSN"
+            )
     return None

@@ -11,11 +11,30 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from gilbench.strategies import asyncio_, dask_, hybrid, interpreters, pool, processes, sequential, threads
+from gilbench.strategies import (
+    asyncio_,
+    dask_,
+    hybrid,
+    interpreters,
+    pool,
+    processes,
+    sequential,
+    threads,
+)
 from gilbench.strategies.base import Strategy, Traits, Unavailable, invoke, task_fn
 from gilbench.workloads.call import Call
 
-__all__ = ["BASELINE", "NAMES", "DEFAULT", "REGISTRY", "Strategy", "Traits", "Unavailable", "invoke", "task_fn"]
+__all__ = [
+    "BASELINE",
+    "NAMES",
+    "DEFAULT",
+    "REGISTRY",
+    "Strategy",
+    "Traits",
+    "Unavailable",
+    "invoke",
+    "task_fn",
+]
 
 # Simplest first: recommendations prefer the earlier of two equals, and reports follow this order.
 REGISTRY: dict[str, type[Strategy]] = {
@@ -97,13 +116,17 @@ def version_reason(name: str, version_info: Sequence[int]) -> str | None:
 
 
 def skip_reason(name: str, call: Call, quick: bool = False) -> str | None:
-    """Why ``name`` will not run ``call``, known from the call alone (see ``Strategy.skip_reason``)."""
+    """Why ``name`` will not run ``call``, known from the call alone (see
+    ``Strategy.skip_reason``); None for an unknown name or when a trial will tell."""
     cls = REGISTRY.get(name)
     return cls.skip_reason(call, quick) if cls else None
 
 
-def left_out(why_here: str, strategies: Collection[str], requested: Collection[str] = ()) -> dict[str, str]:
-    """Strategy -> reason, for the slow-to-start strategies among ``strategies`` not ``requested``."""
+def left_out(
+    why_here: str, strategies: Collection[str], requested: Collection[str] = ()
+) -> dict[str, str]:
+    """Strategy -> reason, for the slow-to-start strategies among ``strategies`` not
+    ``requested``; ``why_here`` opens each reason (e.g. "left out by --quick")."""
     out = {}
     for name in strategies:
         slow = (t := traits(name)) and t.slow_to_start

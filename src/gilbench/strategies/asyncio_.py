@@ -15,12 +15,16 @@ from gilbench.strategies.base import Traits, task_fn
 from gilbench.workloads.call import Call, resolve
 
 NO_COROUTINE_QUICK = (
-    "left out by --quick: the workload has no coroutine, so asyncio would run it through asyncio.to_thread, "
-    "which is the threads row again; the full run measures it"
+    "left out by --quick: the workload has no coroutine, so asyncio would run it through "
+    "asyncio.to_thread, which is the threads row again; the full run measures it"
 )
 
 
 class Asyncio:
+    """The tasks as coroutines on one ``asyncio.Runner`` loop, at most ``workers`` at a time
+    (an ``asyncio.Semaphore``); without a coroutine, ``asyncio.to_thread`` on ``workers``
+    threads."""
+
     name = "asyncio"
     traits = Traits(shares_gil=True, core_bound=False, crosses_processes=False, colour="#009E73")
     note = None
@@ -36,11 +40,17 @@ class Asyncio:
         return None
 
     def start(self, workers: int, call: Call) -> None:
+        """Makes the loop and its default executor; picks ``call.async_func``, else ``call.func``
+        when it is a coroutine function, else falls back to ``asyncio.to_thread``."""
         self._workers = workers
         self._runner = asyncio.Runner()
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gilbench-async")
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="gilbench-async"
+        )
         self._runner.get_loop().set_default_executor(self._executor)
-        coro_path = call.async_func or (call.func if inspect.iscoroutinefunction(resolve(call.func)) else None)
+        coro_path = call.async_func or (
+            call.func if inspect.iscoroutinefunction(resolve(call.func)) else None
+        )
         if coro_path:
             self._coro = resolve(coro_path)
         else:

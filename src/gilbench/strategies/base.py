@@ -137,7 +137,9 @@ def wait_for_processes(map_fn, workers: int, attempts: int = 50) -> None:
             return
 
 
-def cannot_cross(func_path: str, args: tuple, kwargs: dict, where: str = "process workers") -> str | None:
+def cannot_cross(
+    func_path: str, args: tuple, kwargs: dict, where: str = "process workers"
+) -> str | None:
     """Why a function and its arguments cannot be sent to ``where``: defined in ``__main__``
     (the other side cannot import it) or not picklable; None when they can."""
     func = resolve(func_path)

@@ -13,22 +13,39 @@ import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from typing import Any
 
-from gilbench.strategies.base import Traits, cannot_cross, invoke, noop, start_method_missing, wait_for_processes
+from gilbench.strategies.base import (
+    Traits,
+    cannot_cross,
+    invoke,
+    noop,
+    start_method_missing,
+    wait_for_processes,
+)
 from gilbench.workloads.call import Call
 
 
 class Hybrid:
+    """``workers`` threads for ``call.io_func`` pipelined into a ``ProcessPoolExecutor`` of
+    ``workers`` processes for ``call.cpu_func``; each task's result is the CPU step's."""
+
     name = "hybrid"
     traits = Traits(
-        shares_gil=False, core_bound=True, crosses_processes=True, colour="#E69F00",
-        gil_note="its CPU step runs in processes, each with its own GIL", options=("start_method",),
+        shares_gil=False,
+        core_bound=True,
+        crosses_processes=True,
+        colour="#E69F00",
+        gil_note="its CPU step runs in processes, each with its own GIL",
+        options=("start_method",),
     )
 
     @staticmethod
     def skip_reason(call: Call, quick: bool) -> str | None:
         """Why hybrid cannot split this call: it declares no I/O and CPU steps."""
         if not (call.io_func and call.cpu_func):
-            return "the workload declares no I/O and CPU steps (Call.io_func, Call.cpu_func) to split between threads and processes"
+            return (
+                "the workload declares no I/O and CPU steps (Call.io_func, Call.cpu_func) "
+                "to split between threads and processes"
+            )
         return None
 
     def __init__(self, start_method: str | None = None):
@@ -36,6 +53,8 @@ class Hybrid:
         self.note: str | None = None
 
     def available(self, call: Call) -> str | None:
+        """Checks the call declares both steps, the start method exists and the CPU step can
+        be pickled to a process (its input, the I/O step's result, is only known at run time)."""
         if why := self.skip_reason(call, quick=False) or start_method_missing(self.start_method):
             return why
         if why := cannot_cross(call.cpu_func, (), {}):
@@ -46,10 +65,15 @@ class Hybrid:
         self._io = functools.partial(invoke, call.io_func, tuple(call.args), dict(call.kwargs))
         self._cpu = functools.partial(invoke, call.cpu_func)
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gilbench-io")
-        self._procs = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(self.start_method))
+        self._procs = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context(self.start_method)
+        )
         list(self._threads.map(noop, range(workers)))
         wait_for_processes(self._procs.map, workers)
-        self.note = f"I/O step in {workers} threads, CPU step in {workers} processes (start method {self.start_method})"
+        self.note = (
+            f"I/O step in {workers} threads, CPU step in {workers} processes "
+            f"(start method {self.start_method})"
+        )
 
     def run(self, call: Call, tasks: int) -> list[Any]:
         waiting = {self._threads.submit(self._io, i): i for i in range(tasks)}

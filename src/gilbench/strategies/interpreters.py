@@ -1,4 +1,5 @@
-"""Subinterpreters, each with its own GIL (PEP 684, PEP 734): ``workers`` interpreters in one process.
+"""Subinterpreters, each with its own GIL (PEP 684, PEP 734): ``workers`` interpreters in one
+process.
 
 The machinery depends on the version of the interpreter the trial runs in:
 
@@ -49,22 +50,36 @@ def set_sys_path(paths: list[str]) -> None:
 
 
 class Interpreters:
+    """``workers`` subinterpreters in this process, each with its own GIL (PEP 684), through
+    ``InterpreterPoolExecutor`` (PEP 734) on 3.13+ or ``_xxsubinterpreters`` on 3.12.
+    Raises :class:`Unavailable` on 3.11 and older, or on 3.13 without the backport."""
+
     name = "interpreters"
     traits = Traits(
-        shares_gil=False, core_bound=True, crosses_processes=True, colour="#CC79A7",
+        shares_gil=False,
+        core_bound=True,
+        crosses_processes=True,
+        colour="#CC79A7",
         gil_note="each interpreter has its own GIL",
-        min_python=(3, 12), min_python_why="has no per-interpreter GIL",
+        min_python=(3, 12),
+        min_python_why="has no per-interpreter GIL",
     )
     skip_reason = staticmethod(never_skip)
 
     def __init__(self) -> None:
         if sys.version_info[:2] < self.traits.min_python:
-            raise Unavailable(f"Python {sys.version_info[0]}.{sys.version_info[1]} {self.traits.min_python_why} (needs 3.12+)")
+            raise Unavailable(
+                f"Python {sys.version_info[0]}.{sys.version_info[1]} "
+                f"{self.traits.min_python_why} (needs 3.12+)"
+            )
         self._executor_cls = None
         if sys.version_info >= (3, 14):
             from concurrent.futures import InterpreterPoolExecutor
 
-            self._executor_cls, self.note = InterpreterPoolExecutor, "concurrent.futures.InterpreterPoolExecutor"
+            self._executor_cls, self.note = (
+                InterpreterPoolExecutor,
+                "concurrent.futures.InterpreterPoolExecutor",
+            )
         elif sys.version_info >= (3, 13):
             try:
                 from interpreters_backport.concurrent.futures.interpreter import (
@@ -72,17 +87,26 @@ class Interpreters:
                 )
             except ImportError:
                 raise Unavailable(
-                    f"Python 3.13 needs the PEP 734 backport for InterpreterPoolExecutor; fix: {sys.executable} -m pip install '{BACKPORT}'"
+                    "Python 3.13 needs the PEP 734 backport for InterpreterPoolExecutor; "
+                    f"fix: {sys.executable} -m pip install '{BACKPORT}'"
                 ) from None
-            self._executor_cls, self.note = InterpreterPoolExecutor, "InterpreterPoolExecutor from the interpreters-pep-734 backport"
+            self._executor_cls, self.note = (
+                InterpreterPoolExecutor,
+                "InterpreterPoolExecutor from the interpreters-pep-734 backport",
+            )
         else:
             self.note = "_xxsubinterpreters: isolated interpreters (own GIL), one thread each"
         self._pool: Any = None
 
     def available(self, call: Call) -> str | None:
+        """Checks the function is importable and picklable, and its module imports in a fresh
+        isolated subinterpreter (:func:`import_error_in_subinterpreter`, cached)."""
         module_name = call.func.partition(":")[0]
         if module_name == "__main__":
-            return "function defined in __main__: a subinterpreter cannot import it; move it into a module"
+            return (
+                "function defined in __main__: a subinterpreter cannot import it; "
+                "move it into a module"
+            )
         if why := cannot_cross(call.func, call.args, call.kwargs, where="a subinterpreter"):
             return f"{why}; move it into a module" if "__main__" in why else why
         module_name = getattr(resolve(call.func), "__module__", None) or module_name
@@ -96,7 +120,9 @@ class Interpreters:
             self._pool = _LowLevelPool(workers, list(sys.path))
             return
         self._fn = task_fn(call)
-        self._pool = self._executor_cls(max_workers=workers, initializer=set_sys_path, initargs=(list(sys.path),))
+        self._pool = self._executor_cls(
+            max_workers=workers, initializer=set_sys_path, initargs=(list(sys.path),)
+        )
         # Each worker thread makes its interpreter when it starts, and threads start lazily; keep
         # handing out short sleeps until all exist, so their start-up is not billed to the tasks.
         for _ in range(50):
@@ -105,6 +131,7 @@ class Interpreters:
                 break
 
     def run(self, call: Call, tasks: int) -> list[Any]:
+        """Turns a task's ImportError about subinterpreters into :class:`Unavailable`."""
         try:
             if isinstance(self._pool, _LowLevelPool):
                 return self._pool.map(call, tasks)
@@ -113,7 +140,10 @@ class Interpreters:
             # A module the task imports inside its body, which available() could not see.
             if "subinterpreter" not in str(exc):
                 raise
-            raise Unavailable(f"the task imports a module that cannot be loaded in a subinterpreter: {_summarise(type(exc).__name__, str(exc))}") from exc
+            raise Unavailable(
+                "the task imports a module that cannot be loaded in a subinterpreter: "
+                f"{_summarise(type(exc).__name__, str(exc))}"
+            ) from exc
 
     def close(self) -> None:
         if self._pool is not None:
@@ -172,7 +202,10 @@ class _LowLevelPool:
         except BaseException:
             self._destroy()
             raise
-        self._threads = [threading.Thread(target=self._serve, args=m, name=f"gilbench-interp-{i}", daemon=True) for i, m in enumerate(self._members)]
+        self._threads = [
+            threading.Thread(target=self._serve, args=m, name=f"gilbench-interp-{i}", daemon=True)
+            for i, m in enumerate(self._members)
+        ]
         for t in self._threads:
             t.start()
 
@@ -200,7 +233,9 @@ class _LowLevelPool:
         while (job := self._jobs.get()) is not None:
             index, payload, done = job
             try:
-                self._interpreters.run_string(iid, "_gilbench_call(payload, cid)", {"payload": payload, "cid": cid})
+                self._interpreters.run_string(
+                    iid, "_gilbench_call(payload, cid)", {"payload": payload, "cid": cid}
+                )
                 done.put((index, self._channels.recv(cid), None))
             except Exception as exc:
                 done.put((index, None, _readable(exc)))
@@ -237,7 +272,8 @@ _CACHE_NAME = "subinterpreter-imports.json"
 
 
 def import_error_in_subinterpreter(module: str) -> str | None:
-    """Why ``module`` fails to import in a fresh isolated subinterpreter, or None; cached on disk."""
+    """Why ``module`` fails to import in a fresh isolated subinterpreter ("ImportError: ..."),
+    or None; cached on disk in gilbench's cache directory (``subinterpreter-imports.json``)."""
     key = _cache_key(module)
     cache = _read_cache()
     if key in cache:

@@ -24,6 +24,9 @@ from gilbench.workloads.call import Call
 
 
 class Pool:
+    """``workers`` processes of a ``multiprocessing.Pool`` (``map``, ``chunksize=1``), started
+    with ``start_method`` (default: the platform's)."""
+
     name = "pool"
     traits = Traits(
         shares_gil=False,
@@ -42,6 +45,7 @@ class Pool:
         self._pool: Any = None
 
     def available(self, call: Call) -> str | None:
+        """Checks the start method exists here and the call can be pickled to a process."""
         return start_method_missing(self.start_method) or cannot_cross(
             call.func, call.args, call.kwargs
         )
@@ -56,7 +60,8 @@ class Pool:
         return self._pool.map(self._fn, range(tasks), chunksize=1)
 
     def close(self) -> None:
+        """Terminates the pool rather than waiting for it: a hung task would block forever."""
         if self._pool is not None:
-            self._pool.terminate()  # close() + join() would wait for a hung task forever
+            self._pool.terminate()
             self._pool.join()
             self._pool = None

@@ -6,15 +6,29 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from gilbench.strategies.base import Traits, cannot_cross, never_skip, start_method_missing, task_fn, wait_for_processes
+from gilbench.strategies.base import (
+    Traits,
+    cannot_cross,
+    never_skip,
+    start_method_missing,
+    task_fn,
+    wait_for_processes,
+)
 from gilbench.workloads.call import Call
 
 
 class Processes:
+    """``workers`` processes of a ``concurrent.futures.ProcessPoolExecutor``, started with
+    ``start_method`` (default: the platform's, ``multiprocessing.get_start_method()``)."""
+
     name = "processes"
     traits = Traits(
-        shares_gil=False, core_bound=True, crosses_processes=True, colour="#0072B2",
-        gil_note="each process has its own GIL", options=("start_method",),
+        shares_gil=False,
+        core_bound=True,
+        crosses_processes=True,
+        colour="#0072B2",
+        gil_note="each process has its own GIL",
+        options=("start_method",),
     )
     skip_reason = staticmethod(never_skip)
 
@@ -23,11 +37,16 @@ class Processes:
         self.note = f"start method {self.start_method}"
 
     def available(self, call: Call) -> str | None:
-        return start_method_missing(self.start_method) or cannot_cross(call.func, call.args, call.kwargs)
+        """Checks the start method exists here and the call can be pickled to a process."""
+        return start_method_missing(self.start_method) or cannot_cross(
+            call.func, call.args, call.kwargs
+        )
 
     def start(self, workers: int, call: Call) -> None:
         self._fn = task_fn(call)
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(self.start_method))
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context(self.start_method)
+        )
         wait_for_processes(self._pool.map, workers)
 
     def run(self, call: Call, tasks: int) -> list[Any]:

@@ -1,4 +1,5 @@
-"""One task after another in the calling thread: the baseline every speedup is measured against."""
+"""One task after another in the calling thread: the baseline every speedup is measured
+against."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from gilbench.workloads.call import Call
 
 
 class Sequential:
+    """Runs the tasks one by one in the worker's main thread; ``workers`` is ignored."""
+
     name = "sequential"
     traits = Traits(shares_gil=True, core_bound=False, crosses_processes=False, colour="#555555")
     note = None

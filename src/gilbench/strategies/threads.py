@@ -10,6 +10,8 @@ from gilbench.workloads.call import Call
 
 
 class Threads:
+    """``workers`` threads of a ``concurrent.futures.ThreadPoolExecutor``, all under one GIL."""
+
     name = "threads"
     traits = Traits(shares_gil=True, core_bound=False, crosses_processes=False, colour="#D55E00")
     note = None
@@ -29,4 +31,3 @@ class Threads:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-

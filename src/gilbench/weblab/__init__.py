@@ -15,7 +15,14 @@ class UsageError(_UsageError):
     """A bad ``gilbench web`` argument; the CLI prints it as one line and exits 2."""
 
 
-VARIANTS: tuple[str, ...] = ("sync-io", "async-blocking", "async-io", "sync-cpu", "async-cpu", "noop")
+VARIANTS: tuple[str, ...] = (
+    "sync-io",
+    "async-blocking",
+    "async-io",
+    "sync-cpu",
+    "async-cpu",
+    "noop",
+)
 """Endpoint variants, each served at ``/<name>``."""
 
 __all__ = ["UsageError", "VARIANTS"]

@@ -60,10 +60,15 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read the ``GILBENCH_*`` variables (module docstring) from ``env`` (default:
+        ``os.environ``). Raises RuntimeError when ``GILBENCH_SLOW_URL`` is unset, ValueError
+        when a number does not parse."""
         env = dict(os.environ if env is None else env)
         slow_url = env.get(SLOW_URL_ENV, "").rstrip("/")
         if not slow_url:
-            raise RuntimeError(f"{SLOW_URL_ENV} is not set: the web lab app needs the delay server's URL")
+            raise RuntimeError(
+                f"{SLOW_URL_ENV} is not set: the web lab app needs the delay server's URL"
+            )
         return cls(
             slow_url=slow_url,
             delay_s=float(env.get(SLOW_DELAY_ENV, DEFAULT_DELAY_S)),
@@ -73,11 +78,14 @@ class Settings:
 
     @property
     def slow_endpoint(self) -> str:
+        """The delay server's ``/delay/<delay_s>`` URL that the I/O endpoints call."""
         return f"{self.slow_url}/delay/{self.delay_s:g}"
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Per worker process (FastAPI/Starlette lifespan): read the settings, set AnyIO's default
+    thread limiter to ``threadpool`` tokens and open one aiohttp session for the worker's life."""
     settings = Settings.from_env()
     # The limiter is per event loop; the lifespan runs on the loop that serves requests.
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool
@@ -91,7 +99,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
 
 
-app = FastAPI(title="gilbench web lab", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+app = FastAPI(
+    title="gilbench web lab", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+)
 
 
 def _settings(request: Request) -> Settings:
@@ -100,19 +110,22 @@ def _settings(request: Request) -> Settings:
 
 @app.get("/sync-io", response_model=None)
 def sync_io(request: Request) -> dict[str, str]:
+    """``def`` + ``requests.get``: runs in AnyIO's thread pool, one limiter token per request."""
     requests.get(_settings(request).slow_endpoint, timeout=DOWNSTREAM_TIMEOUT_S).raise_for_status()
     return {"status": "ok"}
 
 
 @app.get("/async-blocking", response_model=None)
 async def async_blocking(request: Request) -> dict[str, str]:
-    # The classic mistake: a blocking call inside ``async def`` stalls the whole loop.
+    """The classic mistake: a blocking ``requests.get`` inside ``async def`` stalls the whole
+    event loop for the slow call's duration."""
     requests.get(_settings(request).slow_endpoint, timeout=DOWNSTREAM_TIMEOUT_S).raise_for_status()
     return {"status": "ok"}
 
 
 @app.get("/async-io", response_model=None)
 async def async_io(request: Request) -> dict[str, str]:
+    """``async def`` + the worker's shared aiohttp session: waits without blocking the loop."""
     session: aiohttp.ClientSession = request.app.state.session
     async with session.get(_settings(request).slow_endpoint) as response:
         response.raise_for_status()
@@ -122,21 +135,26 @@ async def async_io(request: Request) -> dict[str, str]:
 
 @app.get("/sync-cpu", response_model=None)
 def sync_cpu(request: Request) -> dict[str, int]:
+    """The counting loop (``cpu_count`` iterations) in the thread pool, holding the GIL."""
     return {"x": count(_settings(request).cpu_count)}
 
 
 @app.get("/async-cpu", response_model=None)
 async def async_cpu(request: Request) -> dict[str, int]:
+    """The counting loop on the event loop itself: blocks it while it runs."""
     return {"x": count(_settings(request).cpu_count)}
 
 
 @app.get("/noop", response_model=None)
 async def noop() -> dict[str, str]:
+    """Nothing: the ceiling of the server and load generator."""
     return {"status": "ok"}
 
 
 @app.get("/health", response_model=None)
 async def health(request: Request) -> dict[str, object]:
+    """This worker's ``pid``, event ``loop`` module (e.g. "uvloop", "asyncio"), ``threadpool``
+    limit and settings; the server checks them at start-up."""
     loop = asyncio.get_running_loop()
     return {
         "ok": True,

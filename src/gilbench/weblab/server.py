@@ -92,17 +92,20 @@ class UvicornServer:
 
     @property
     def url(self) -> str:
+        """``http://127.0.0.1:PORT``; raises RuntimeError before :meth:`start`."""
         if self.port is None:
             raise RuntimeError("uvicorn not started")
         return f"http://127.0.0.1:{self.port}"
 
     @property
     def pgid(self) -> int:
+        """The process group of the supervisor and its workers; RuntimeError before start."""
         if self.proc is None:
             raise RuntimeError("uvicorn not started")
         return self.proc.pid  # the leader of its own session
 
     def argv(self, port: int) -> list[str]:
+        """The Uvicorn command line for ``port`` (options as in Uvicorn's settings docs)."""
         return [
             self.python, "-m", "uvicorn", APP,
             "--host", "127.0.0.1", "--port", str(port),
@@ -114,6 +117,7 @@ class UvicornServer:
         ]  # fmt: skip
 
     def env(self) -> dict[str, str]:
+        """The workers' environment: the ``GILBENCH_*`` settings :mod:`.app` reads."""
         return _process.child_env(
             {
                 app_module.SLOW_URL_ENV: self.slow_url,
@@ -124,6 +128,10 @@ class UvicornServer:
         )
 
     def start(self) -> UvicornServer:
+        """Start Uvicorn on a free port (up to ``BIND_RETRIES`` ports when one is taken) and
+        wait up to ``startup_timeout`` seconds until every worker is up and ``/health`` reports
+        the loop and thread limit asked for. Returns self; raises ServiceError (from
+        ``services._process``) with the log's tail otherwise, after stopping what it started."""
         last_error = ""
         for _ in range(BIND_RETRIES):
             port = _process.free_port()
@@ -146,12 +154,15 @@ class UvicornServer:
         raise _process.ServiceError(f"uvicorn did not start: {last_error}")
 
     def _wait_ready(self) -> None:
-        """Every worker logged startup, then ``/health`` answers with the settings we asked for."""
+        """Every worker logged startup, then ``/health`` answers with the settings we asked
+        for."""
         assert self.proc is not None
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise _process.ServiceError(f"exited with code {self.proc.returncode}: {self.log_tail()}")
+                raise _process.ServiceError(
+                    f"exited with code {self.proc.returncode}: {self.log_tail()}"
+                )
             if self._log_text().count(STARTUP_LINE) >= self.workers:
                 try:
                     self.health = get_json(f"{self.url}/health", timeout=2.0)
@@ -161,7 +172,9 @@ class UvicornServer:
                     self._check_health()
                     return
             time.sleep(0.05)
-        raise _process.ServiceError(f"not ready after {self.startup_timeout:.0f} s: {self.log_tail()}")
+        raise _process.ServiceError(
+            f"not ready after {self.startup_timeout:.0f} s: {self.log_tail()}"
+        )
 
     def _check_health(self) -> None:
         if self.health.get("loop") != self.loop or self.health.get("threadpool") != self.threadpool:
@@ -189,6 +202,7 @@ class UvicornServer:
         return self._log.read()
 
     def log_tail(self, lines: int = 3) -> str:
+        """The last ``lines`` lines of Uvicorn's stderr, joined by " | "."""
         text = self._log_text().decode(errors="replace").strip().splitlines()
         return " | ".join(line.strip() for line in text[-lines:])
 
@@ -204,5 +218,7 @@ class UvicornServer:
     def __enter__(self) -> UvicornServer:
         return self.start()
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -17,7 +17,16 @@ from typing import Any
 
 from gilbench.workloads.call import Call, resolve
 
-__all__ = ["Call", "resolve", "Workload", "Knob", "Need", "register", "all_workloads", "get_workload"]
+__all__ = [
+    "Call",
+    "resolve",
+    "Workload",
+    "Knob",
+    "Need",
+    "register",
+    "all_workloads",
+    "get_workload",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,7 @@ class Knob:
     calibrate_from: int = 10_000  # calibration's first try: a value that takes well under target_s
 
     def value(self, quick: bool) -> float | int | None:
+        """The knob's default, ``quick_default`` under ``--quick`` when set; None: calibrate."""
         return self.quick_default if quick and self.quick_default is not None else self.default
 
 
@@ -48,6 +58,10 @@ class Need:
 
 @dataclass(frozen=True)
 class Workload:
+    """One registered workload. ``make_call(params, service_urls)`` builds the :class:`Call`
+    of one task from the knob's value (``params[knob.name]``) and the URLs of the services it
+    ``needs`` (e.g. ``{"delay_server": "http://127.0.0.1:PORT"}``)."""
+
     name: str
     family: str  # cpu | native | io | mixed
     summary: str
@@ -58,16 +72,22 @@ class Workload:
     needs: tuple[Need, ...] = ()
     note: str | None = None  # said on every measured row, e.g. "BLAS pinned to 1 thread"
 
-    def missing(self, provided: Collection[str] = (), importable: Callable[[str], bool] | None = None) -> str | None:
+    def missing(
+        self, provided: Collection[str] = (), importable: Callable[[str], bool] | None = None
+    ) -> str | None:
         """Why this workload cannot run here, with the fix; else None. Services named in
         ``provided`` are already running (e.g. given by DSN), so what starting them needs is not.
         ``importable`` says whether the trials' interpreter has a package (default: this one)."""
         importable = importable or (lambda name: importlib.util.find_spec(name) is not None)
         for need in self.needs:
             if need.kind == "package" and not importable(need.name):
-                return f"needs the Python package {need.name!r}" + (f"; fix: {need.fix}" if need.fix else "")
+                return f"needs the Python package {need.name!r}" + (
+                    f"; fix: {need.fix}" if need.fix else ""
+                )
             if need.kind == "binary" and shutil.which(need.name) is None:
-                return f"needs the program {need.name!r} on PATH" + (f"; fix: {need.fix}" if need.fix else "")
+                return f"needs the program {need.name!r} on PATH" + (
+                    f"; fix: {need.fix}" if need.fix else ""
+                )
             if need.kind == "service" and need.name not in provided:
                 from gilbench.services import registry
 
@@ -77,6 +97,7 @@ class Workload:
 
     @property
     def services(self) -> tuple[str, ...]:
+        """The names of the services it needs (see :mod:`gilbench.services.registry`)."""
         return tuple(n.name for n in self.needs if n.kind == "service")
 
 
@@ -84,16 +105,19 @@ _REGISTRY: dict[str, Workload] = {}
 
 
 def register(workload: Workload) -> Workload:
+    """Add ``workload`` to the registry under its name (replacing one of that name); returns it."""
     _REGISTRY[workload.name] = workload
     return workload
 
 
 def all_workloads() -> dict[str, Workload]:
+    """Name -> workload, for the built-in ones (imported here) and any registered since."""
     _load_builtin()
     return dict(_REGISTRY)
 
 
 def get_workload(name: str) -> Workload:
+    """The workload called ``name``. Raises KeyError listing the known names."""
     workloads = all_workloads()
     if name not in workloads:
         raise KeyError(f"unknown workload {name!r}; known: {', '.join(workloads)}")
@@ -101,4 +125,12 @@ def get_workload(name: str) -> Workload:
 
 
 def _load_builtin() -> None:
-    from gilbench.workloads import cpu, data, db, files, io, mixed, native  # noqa: F401  (registration on import)
+    from gilbench.workloads import (  # noqa: F401  (registration on import)
+        cpu,
+        data,
+        db,
+        files,
+        io,
+        mixed,
+        native,
+    )

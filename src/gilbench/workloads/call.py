@@ -28,21 +28,34 @@ class Call:
     fixture: str | None = None
 
     def to_dict(self) -> dict:
+        """Every field as JSON-able values (``args`` a list); :meth:`from_dict` reads it back."""
         return {
-            "func": self.func, "args": list(self.args), "kwargs": dict(self.kwargs), "async_func": self.async_func,
-            "io_func": self.io_func, "cpu_func": self.cpu_func, "fixture": self.fixture,
+            "func": self.func,
+            "args": list(self.args),
+            "kwargs": dict(self.kwargs),
+            "async_func": self.async_func,
+            "io_func": self.io_func,
+            "cpu_func": self.cpu_func,
+            "fixture": self.fixture,
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Call":
+    def from_dict(cls, d: Mapping[str, Any]) -> Call:
+        """The Call :meth:`to_dict` wrote; only ``func`` is required (KeyError without it)."""
         return cls(
-            d["func"], tuple(d.get("args", ())), dict(d.get("kwargs", {})), d.get("async_func"),
-            d.get("io_func"), d.get("cpu_func"), d.get("fixture"),
+            d["func"],
+            tuple(d.get("args", ())),
+            dict(d.get("kwargs", {})),
+            d.get("async_func"),
+            d.get("io_func"),
+            d.get("cpu_func"),
+            d.get("fixture"),
         )
 
 
 def resolve(path: str) -> Callable:
-    """Import ``module:qualname`` and return the object."""
+    """Import ``module:qualname`` and return the object. Raises ValueError for a path without
+    both parts, ImportError or AttributeError when it is not there."""
     module_name, _, qualname = path.partition(":")
     if not module_name or not qualname:
         raise ValueError(f"expected MODULE:FUNC, got {path!r}")

@@ -28,15 +28,19 @@ _local = threading.local()
 
 @contextlib.contextmanager
 def sqlite_database() -> Iterator[dict]:
-    """A trial's database: a file of ``SQLITE_ROWS`` rows in a temporary directory, removed after."""
+    """A trial's database: a file of ``SQLITE_ROWS`` rows in a temporary directory, removed
+    after. Yields the kwargs every task gets: ``{"path": <the file>}``."""
     with tempfile.TemporaryDirectory(prefix="gilbench-sqlite-") as directory:
         path = os.path.join(directory, "bench.db")
         with contextlib.closing(sqlite3.connect(path)) as conn:
             conn.executescript(
                 f"""
                 CREATE TABLE events (id INTEGER PRIMARY KEY, grp INTEGER, val INTEGER, name TEXT);
-                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {SQLITE_ROWS})
-                INSERT INTO events SELECT i, i % 16, (i * 7919) % 10007, printf('user-%05d', (i * 31) % 50000) FROM n;
+                WITH RECURSIVE n(i) AS
+                    (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {SQLITE_ROWS})
+                INSERT INTO events
+                    SELECT i, i % 16, (i * 7919) % 10007, printf('user-%05d', (i * 31) % 50000)
+                    FROM n;
                 """
             )
             conn.commit()
@@ -54,12 +58,15 @@ def _sqlite(path: str) -> sqlite3.Connection:
 
 
 def sqlite_queries(path: str, queries: int) -> list:
-    """``queries`` aggregate queries, each a full scan done inside SQLite."""
+    """``queries`` aggregate queries, each a full scan done inside SQLite, on this worker's
+    read-only connection to ``path``. One ``[query, groups, rows counted, sum of val]`` per
+    query."""
     conn = _sqlite(path)
     out = []
     for q in range(queries):
         rows = conn.execute(
-            "SELECT grp, count(*), sum(val), max(name) FROM events WHERE (val + ?) % 7 <> 0 GROUP BY grp ORDER BY grp",
+            "SELECT grp, count(*), sum(val), max(name) FROM events "
+            "WHERE (val + ?) % 7 <> 0 GROUP BY grp ORDER BY grp",
             (q,),
         ).fetchall()
         out.append([q, len(rows), sum(r[1] for r in rows), sum(r[2] for r in rows)])
@@ -93,7 +100,10 @@ def _digest(r: int, work: tuple, rows: list) -> list:
 
 
 def pg_queries(dsn: str, rounds: int) -> list:
-    """Each round: wait on the server (pg_sleep), aggregate on the server, fetch 500 rows."""
+    """Each round: wait on the server (pg_sleep, ``PG_SLEEP_S`` seconds), aggregate on the
+    server, fetch ``PG_ROWS`` rows, on this worker's psycopg connection to ``dsn``. One
+    ``[round, count, ascii sum, max md5, rows fetched, sum of ids whose md5 starts with 0]``
+    per round; raises ``psycopg.Error`` when the server does."""
     conn = _pg(dsn)
     out = []
     for r in range(rounds):
@@ -110,7 +120,8 @@ _idle: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 async def pg_queries_async(dsn: str, rounds: int) -> list:
-    """pg_queries with psycopg.AsyncConnection."""
+    """pg_queries with psycopg.AsyncConnection, one per running task of the event loop (kept
+    idle between tasks, dropped when broken); the same rows."""
     import psycopg
 
     idle = _idle.setdefault(asyncio.get_running_loop(), {}).setdefault(dsn, [])
@@ -132,9 +143,14 @@ register(
     Workload(
         name="io.sqlite",
         family="io",
-        summary=f"aggregate queries over a {SQLITE_ROWS:,}-row SQLite file (GIL released inside SQLite), one connection per worker",
+        summary=(
+            f"aggregate queries over a {SQLITE_ROWS:,}-row SQLite file "
+            "(GIL released inside SQLite), one connection per worker"
+        ),
         make_call=lambda p, s: Call(
-            "gilbench.workloads.db:sqlite_queries", kwargs={"queries": int(p["queries"])}, fixture="gilbench.workloads.db:sqlite_database"
+            "gilbench.workloads.db:sqlite_queries",
+            kwargs={"queries": int(p["queries"])},
+            fixture="gilbench.workloads.db:sqlite_database",
         ),
         knob=Knob("queries", None, "full-scan aggregate queries per task", calibrate_from=1),
     )
@@ -144,7 +160,10 @@ register(
     Workload(
         name="io.postgres",
         family="io",
-        summary=f"PostgreSQL: pg_sleep({PG_SLEEP_S:g}) + a server-side aggregate + {PG_ROWS:,} rows fetched, per round; one connection per worker",
+        summary=(
+            f"PostgreSQL: pg_sleep({PG_SLEEP_S:g}) + a server-side aggregate "
+            f"+ {PG_ROWS:,} rows fetched, per round; one connection per worker"
+        ),
         make_call=lambda p, s: Call(
             "gilbench.workloads.db:pg_queries",
             kwargs={"dsn": s["postgres"], "rounds": int(p["rounds"])},
@@ -152,7 +171,12 @@ register(
         ),
         default_tasks=8,
         default_workers=8,
-        knob=Knob("rounds", 4, "query rounds per task (each waits 0.1 s on the server)", quick_default=1),
-        needs=(Need("service", "postgres"), Need("package", "psycopg", "pip install 'psycopg[binary]==3.3.9'")),
+        knob=Knob(
+            "rounds", 4, "query rounds per task (each waits 0.1 s on the server)", quick_default=1
+        ),
+        needs=(
+            Need("service", "postgres"),
+            Need("package", "psycopg", "pip install 'psycopg[binary]==3.3.9'"),
+        ),
     )
 )

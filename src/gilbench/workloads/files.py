@@ -21,6 +21,8 @@ def write_fsync_read(files: int) -> dict:
     """Write ``files`` files of 64 KiB, fsync each, read them all back and check them.
 
     Everything lives in a fresh temporary directory that is removed however the task ends.
+    Returns the ``files`` count and the ``bytes`` written; raises OSError when a file reads
+    back different bytes (or the disk fails).
     """
     payload = _payload()
     with tempfile.TemporaryDirectory(prefix="gilbench-io-file-") as directory:
@@ -42,7 +44,15 @@ register(
         name="io.file",
         family="io",
         summary="write, fsync and read back 64 KiB files in a temporary directory (removed always)",
-        make_call=lambda p, s: Call("gilbench.workloads.files:write_fsync_read", kwargs={"files": int(p["files"])}),
-        knob=Knob("files", None, "64 KiB files written, fsynced and read back per task", target_s=0.25, calibrate_from=4),
+        make_call=lambda p, s: Call(
+            "gilbench.workloads.files:write_fsync_read", kwargs={"files": int(p["files"])}
+        ),
+        knob=Knob(
+            "files",
+            None,
+            "64 KiB files written, fsynced and read back per task",
+            target_s=0.25,
+            calibrate_from=4,
+        ),
     )
 )

@@ -9,17 +9,20 @@ from gilbench.workloads import Call, Knob, Need, Workload, register
 
 
 def sleep(seconds: float) -> float:
+    """``time.sleep(seconds)``, the GIL released; returns ``seconds``."""
     time.sleep(seconds)
     return seconds
 
 
 async def sleep_async(seconds: float) -> float:
+    """``await asyncio.sleep(seconds)``; returns ``seconds``."""
     await asyncio.sleep(seconds)
     return seconds
 
 
 def http_get(url: str) -> tuple[int, dict]:
-    """One GET with ``requests``, as the post's ``fetch()`` does."""
+    """One GET with ``requests``, as the post's ``fetch()`` does: the status code and the
+    echoed query ``args``. 30 s timeout; raises ``requests.HTTPError`` on an error status."""
     import requests
 
     response = requests.get(url, timeout=30)
@@ -28,7 +31,7 @@ def http_get(url: str) -> tuple[int, dict]:
 
 
 async def http_get_async(url: str) -> tuple[int, dict]:
-    """The same GET with aiohttp, for asyncio."""
+    """The same GET with aiohttp, for asyncio (raises ``aiohttp.ClientResponseError``)."""
     import aiohttp
 
     async with aiohttp.ClientSession() as session:
@@ -43,7 +46,9 @@ register(
         family="io",
         summary="time.sleep / asyncio.sleep: pure waiting, the GIL released",
         make_call=lambda p, s: Call(
-            "gilbench.workloads.io:sleep", kwargs={"seconds": float(p["seconds"])}, async_func="gilbench.workloads.io:sleep_async"
+            "gilbench.workloads.io:sleep",
+            kwargs={"seconds": float(p["seconds"])},
+            async_func="gilbench.workloads.io:sleep_async",
         ),
         default_tasks=5,
         default_workers=5,
@@ -63,7 +68,16 @@ register(
         ),
         default_tasks=5,
         default_workers=5,
-        knob=Knob("delay", 2.0, "seconds the slow API waits before replying (the post: 2)", quick_default=0.1),
-        needs=(Need("service", "delay_server"), Need("package", "requests", "pip install requests"), Need("package", "aiohttp", "pip install aiohttp")),
+        knob=Knob(
+            "delay",
+            2.0,
+            "seconds the slow API waits before replying (the post: 2)",
+            quick_default=0.1,
+        ),
+        needs=(
+            Need("service", "delay_server"),
+            Need("package", "requests", "pip install requests"),
+            Need("package", "aiohttp", "pip install aiohttp"),
+        ),
     )
 )

@@ -26,7 +26,8 @@ def delay_for(passes: int) -> float:
 
 
 def fetch(url: str, passes: int) -> tuple[str, int]:
-    """The I/O step: GET the document. Hands the CPU step the body and its number of passes."""
+    """The I/O step: GET the document (30 s timeout; raises ``requests.HTTPError`` on an error
+    status). Hands the CPU step the body and its number of passes."""
     import requests
 
     response = requests.get(url, timeout=30)
@@ -35,7 +36,9 @@ def fetch(url: str, passes: int) -> tuple[str, int]:
 
 
 def summarize(fetched: tuple[str, int]) -> dict:
-    """The CPU step: parse the document and build ``passes`` price reports in pure Python."""
+    """The CPU step: parse the document and build ``passes`` price reports in pure Python.
+    Returns the ``items`` count, the stock's total ``value``, the prices summed ``by_tag`` and
+    the stock quantity per name word (``words``), summed over every pass."""
     text, passes = fetched
     items = json.loads(text)["items"]
     value, by_tag, words = 0.0, {}, {}
@@ -58,11 +61,14 @@ def summarize(fetched: tuple[str, int]) -> dict:
 
 
 def fetch_parse(url: str, passes: int) -> dict:
+    """Both steps in one call, ``summarize(fetch(url, passes))``: what every strategy but
+    hybrid runs."""
     return summarize(fetch(url, passes))
 
 
 async def fetch_parse_async(url: str, passes: int) -> dict:
-    """The same with aiohttp; the CPU step then runs on the event loop, as naive asyncio code does."""
+    """The same with aiohttp; the CPU step then runs on the event loop, as naive asyncio code
+    does."""
     import aiohttp
 
     async with aiohttp.ClientSession() as session:
@@ -76,11 +82,17 @@ register(
     Workload(
         name="mixed.fetch_parse",
         family="mixed",
-        summary=f"GET a {DOC_ITEMS}-item JSON document after {DELAY_S:g} s (I/O), then aggregate it in pure Python (CPU)",
+        summary=(
+            f"GET a {DOC_ITEMS}-item JSON document after {DELAY_S:g} s (I/O), "
+            "then aggregate it in pure Python (CPU)"
+        ),
         make_call=lambda p, s: Call(
             "gilbench.workloads.mixed:fetch_parse",
             kwargs={
-                "url": f"{s['delay_server']}/doc?items={DOC_ITEMS}&seed=1&delay={delay_for(int(p['passes'])):g}",
+                "url": (
+                    f"{s['delay_server']}/doc?items={DOC_ITEMS}&seed=1"
+                    f"&delay={delay_for(int(p['passes'])):g}"
+                ),
                 "passes": int(p["passes"]),
             },
             async_func="gilbench.workloads.mixed:fetch_parse_async",
@@ -89,8 +101,17 @@ register(
         ),
         default_tasks=8,
         default_workers=2,
-        knob=Knob("passes", DEFAULT_PASSES, "passes of pure-Python aggregation over the fetched document "
-                  f"(the wait before it: {DELAY_S:g} s x passes / {DEFAULT_PASSES})", quick_default=40),
-        needs=(Need("service", "delay_server"), Need("package", "requests", "pip install requests"), Need("package", "aiohttp", "pip install aiohttp")),
+        knob=Knob(
+            "passes",
+            DEFAULT_PASSES,
+            "passes of pure-Python aggregation over the fetched document "
+            f"(the wait before it: {DELAY_S:g} s x passes / {DEFAULT_PASSES})",
+            quick_default=40,
+        ),
+        needs=(
+            Need("service", "delay_server"),
+            Need("package", "requests", "pip install requests"),
+            Need("package", "aiohttp", "pip install aiohttp"),
+        ),
     )
 )

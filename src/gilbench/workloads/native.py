@@ -33,7 +33,8 @@ def _text_mib() -> bytes:
 
 
 def sha256(hash_mib: int) -> str:
-    """SHA-256 over ``hash_mib`` MiB, fed 1 MiB per update (one GIL release each)."""
+    """SHA-256 over ``hash_mib`` MiB, fed 1 MiB per update (one GIL release each); the hex
+    digest."""
     h = hashlib.sha256()
     buf = _random_mib()
     for _ in range(hash_mib):
@@ -42,7 +43,8 @@ def sha256(hash_mib: int) -> str:
 
 
 def compress(zlib_mib: int) -> dict:
-    """zlib level 6 over ``zlib_mib`` x 1 MiB of text."""
+    """zlib level 6 over ``zlib_mib`` x 1 MiB of text. Returns bytes ``in`` and ``out`` and
+    the output's ``crc32``."""
     data = _text_mib()
     size, crc = 0, 0
     for _ in range(zlib_mib):
@@ -67,9 +69,14 @@ def _pin_blas() -> None:
             from threadpoolctl import threadpool_info, threadpool_limits
 
             threadpool_limits(limits=1, user_api="blas")  # stays set: restored only on __exit__
-            left = [i for i in threadpool_info() if i["user_api"] == "blas" and i["num_threads"] != 1]
+            left = [
+                i for i in threadpool_info() if i["user_api"] == "blas" and i["num_threads"] != 1
+            ]
             if left:
-                raise RuntimeError(f"could not pin BLAS to 1 thread: {left[0]['internal_api']} has {left[0]['num_threads']}")
+                raise RuntimeError(
+                    f"could not pin BLAS to 1 thread: {left[0]['internal_api']} "
+                    f"has {left[0]['num_threads']}"
+                )
             _blas_pinned = True
 
 
@@ -82,7 +89,9 @@ def _matrices():
 
 
 def matmul(matmuls: int) -> float:
-    """``matmuls`` products of two 256 x 256 float64 matrices, on a single-threaded BLAS."""
+    """``matmuls`` products of two 256 x 256 float64 matrices, on a single-threaded BLAS; the
+    sum of their traces, rounded to 6 decimals. Raises RuntimeError when BLAS cannot be
+    pinned to one thread (threadpoolctl)."""
     _pin_blas()
     a, b = _matrices()
     total = 0.0
@@ -96,7 +105,9 @@ register(
         name="native.hashlib",
         family="native",
         summary="sha256 over 1 MiB buffers: C code that releases the GIL (buffers > 2047 bytes)",
-        make_call=lambda p, s: Call("gilbench.workloads.native:sha256", kwargs={"hash_mib": int(p["hash_mib"])}),
+        make_call=lambda p, s: Call(
+            "gilbench.workloads.native:sha256", kwargs={"hash_mib": int(p["hash_mib"])}
+        ),
         knob=Knob("hash_mib", None, "MiB hashed per task", calibrate_from=8),
     )
 )
@@ -106,7 +117,9 @@ register(
         name="native.zlib",
         family="native",
         summary="zlib.compress of 1 MiB text buffers: C code that releases the GIL",
-        make_call=lambda p, s: Call("gilbench.workloads.native:compress", kwargs={"zlib_mib": int(p["zlib_mib"])}),
+        make_call=lambda p, s: Call(
+            "gilbench.workloads.native:compress", kwargs={"zlib_mib": int(p["zlib_mib"])}
+        ),
         knob=Knob("zlib_mib", None, "MiB compressed per task", calibrate_from=1),
     )
 )
@@ -116,9 +129,16 @@ register(
         name="native.numpy",
         family="native",
         summary="numpy matrix multiply (BLAS, pinned to 1 thread): C code that releases the GIL",
-        make_call=lambda p, s: Call("gilbench.workloads.native:matmul", kwargs={"matmuls": int(p["matmuls"])}),
-        knob=Knob("matmuls", None, f"{MATRIX_N} x {MATRIX_N} matrix products per task", calibrate_from=4),
-        needs=(Need("package", "numpy", "pip install numpy==2.4.6"), Need("package", "threadpoolctl", "pip install threadpoolctl==3.8.0")),
+        make_call=lambda p, s: Call(
+            "gilbench.workloads.native:matmul", kwargs={"matmuls": int(p["matmuls"])}
+        ),
+        knob=Knob(
+            "matmuls", None, f"{MATRIX_N} x {MATRIX_N} matrix products per task", calibrate_from=4
+        ),
+        needs=(
+            Need("package", "numpy", "pip install numpy==2.4.6"),
+            Need("package", "threadpoolctl", "pip install threadpoolctl==3.8.0"),
+        ),
         note="BLAS pinned to 1 thread per worker (threadpoolctl)",
     )
 )
