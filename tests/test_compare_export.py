@@ -38,7 +38,10 @@ def by_key(result: dict) -> dict:
 
 def doc(*rows: dict, python: str = "3.11.7") -> dict:
     """A minimal run document from (strategy, median, stdev, n) rows of workload w."""
-    return {"schema": "gilbench/1", "kind": "run", "command": "gilbench run", "results": [
+    return {"schema": "gilbench/1", "kind": "run", "command": "gilbench run", "recommendations": [],
+            "environment": {"cpu_count": 2, "cpu_affinity": [0, 1], "load_avg_1m": 0.1},
+            "interpreters": [{"label": python, "path": "/usr/bin/python3", "version": python,
+                              "free_threaded_build": False, "gil_enabled": True}], "results": [
         {"workload": "w", "strategy": r["strategy"], "workers": r.get("workers", 1), "tasks": 2,
          "python": python, "status": r.get("status", "ok"),
          "wall_s": {"median": r["median"], "stdev": r["stdev"], "n": r.get("n", 5)}} for r in rows]}

@@ -25,14 +25,14 @@ def scaled(samples, factor):
 def test_a_significant_lead_of_10_percent_wins():
     rows = [row("sequential", 1, SEQ), row("threads", 2, scaled(SEQ, 1.02), contention=0.8), row("processes", 2, scaled(SEQ, 0.52))]
     rec = recommend(rows, cores=2)
-    assert (rec["strategy"], rec["workers"]) == ("processes", 2)
-    assert rec["speedup"] > 1.9
+    assert (rec.strategy, rec.workers) == ("processes", 2)
+    assert rec.speedup > 1.9
 
 
 def test_a_lead_under_10_percent_loses_to_the_simpler_strategy():
     rows = [row("sequential", 1, SEQ), row("threads", 4, scaled(SEQ, 0.26)), row("asyncio", 4, scaled(SEQ, 0.25))]
     rec = recommend(rows)
-    assert rec["strategy"] == "threads"  # asyncio is 4% faster: not worth the difference
+    assert rec.strategy == "threads"  # asyncio is 4% faster: not worth the difference
 
 
 def test_an_insignificant_lead_loses_to_the_simpler_strategy():
@@ -40,13 +40,13 @@ def test_an_insignificant_lead_loses_to_the_simpler_strategy():
     noisy = [0.45, 0.80, 0.60, 1.05, 1.10]
     rows = [row("sequential", 1, SEQ), row("processes", 2, noisy)]
     assert rows[1].speedup >= 1.1 and rows[1].speedup_ci95[0] <= 1.0
-    assert recommend(rows)["strategy"] == "sequential"
+    assert recommend(rows).strategy == "sequential"
 
 
 def test_fewer_workers_win_when_more_do_not_help():
     rows = [row("sequential", 1, SEQ), row("processes", 2, scaled(SEQ, 0.51)), row("processes", 4, scaled(SEQ, 0.50))]
     rec = recommend(rows, cores=2)
-    assert (rec["strategy"], rec["workers"]) == ("processes", 2)
+    assert (rec.strategy, rec.workers) == ("processes", 2)
 
 
 def test_dispatch_dominated_tasks_stay_sequential():
@@ -54,17 +54,17 @@ def test_dispatch_dominated_tasks_stay_sequential():
     rows = [row("sequential", 1, tiny, base=tiny, tasks=100), row("threads", 4, scaled(tiny, 6), base=tiny, tasks=100),
             row("processes", 4, scaled(tiny, 40), base=tiny, tasks=100)]
     rec = recommend(rows)
-    assert rec["strategy"] == "sequential" and rec["speedup"] == 1.0
-    assert "1 µs" in rec["why"] and "processes x4 0.03x" in rec["why"]
+    assert rec.strategy == "sequential" and rec.speedup == 1.0
+    assert "1 µs" in rec.why and "processes x4 0.03x" in rec.why
 
 
 def test_why_is_one_sentence_with_the_numbers_and_is_deterministic():
     rows = [row("sequential", 1, SEQ, contention=0.83), row("threads", 2, scaled(SEQ, 1.05), contention=0.48),
             row("processes", 2, scaled(SEQ, 0.52))]
     rec = recommend(rows, cores=2)
-    assert rec["why"].startswith("processes x2 1.92x (95% CI ")
-    assert "on 2 cores" in rec["why"] and "threads 0.95x (GIL contention 0.48)" in rec["why"]
-    assert "\n" not in rec["why"] and rec["why"].count(". ") == 0
+    assert rec.why.startswith("processes x2 1.92x (95% CI ")
+    assert "on 2 cores" in rec.why and "threads 0.95x (GIL contention 0.48)" in rec.why
+    assert "\n" not in rec.why and rec.why.count(". ") == 0
     assert recommend(rows, cores=2) == rec
 
 

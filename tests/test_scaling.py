@@ -48,28 +48,29 @@ def _row(strategy, workers, speedup, cpu_util=1.0, wall=1.0):
 def test_cpu_bound_work_is_fitted_only_within_the_usable_cores():
     rows = [_row("sequential", 1, 1.0), _row("processes", 1, 0.98), _row("processes", 2, 1.8), _row("processes", 4, 1.85)]
     [entry] = scaling_all(rows, cores=2)
-    assert entry["strategy"] == "processes"
-    assert [p["workers"] for p in entry["points"]] == [1, 2, 4]  # every point is shown...
-    assert entry["fit_workers"] == [2]  # ...but 4 workers on 2 cores measure the machine, not the code
-    assert entry["serial_fraction"] == pytest.approx(karp_flatt(1.8, 2), abs=1e-3)
-    assert set(entry["predicted"]) == {"8", "16", "64"}
-    assert entry["predicted"]["64"] == pytest.approx(amdahl_speedup(entry["serial_fraction"], 64), rel=1e-2)
-    assert "extrapolation" in entry["assumption"] and "2 usable cores" in entry["assumption"]
-    point = entry["points"][1]
+    assert entry.strategy == "processes"
+    assert [p["workers"] for p in entry.points] == [1, 2, 4]  # every point is shown...
+    assert entry.fit_workers == [2]  # ...but 4 workers on 2 cores measure the machine, not the code
+    assert entry.serial_fraction == pytest.approx(karp_flatt(1.8, 2), abs=1e-3)
+    assert set(entry.predicted) == {"8", "16", "64"}
+    predicted = amdahl_speedup(entry.serial_fraction, 64)
+    assert entry.predicted["64"] == pytest.approx(predicted, rel=1e-2)
+    assert "extrapolation" in entry.assumption and "2 usable cores" in entry.assumption
+    point = entry.points[1]
     assert point["efficiency"] == pytest.approx(0.9) and point["karp_flatt"] == pytest.approx(0.111, abs=1e-3)
 
 
 def test_waiting_work_is_fitted_at_every_worker_count():
     rows = [_row("sequential", 1, 1.0, cpu_util=0.02), _row("threads", 2, 2.0, 0.04), _row("threads", 4, 3.96, 0.08)]
     [entry] = scaling_all(rows, cores=2)
-    assert entry["fit_workers"] == [2, 4]
-    assert entry["serial_fraction"] < 0.01 and entry["predicted"]["8"] > 7.5
+    assert entry.fit_workers == [2, 4]
+    assert entry.serial_fraction < 0.01 and entry.predicted["8"] > 7.5
 
 
 def test_no_extrapolation_when_workers_only_slow_it_down():
     rows = [_row("sequential", 1, 1.0), _row("threads", 2, 0.2), _row("threads", 4, 0.15)]
     [entry] = scaling_all(rows, cores=2)
-    assert entry["predicted"] is None and entry["assumption"].startswith("no extrapolation")
+    assert entry.predicted is None and entry.assumption.startswith("no extrapolation")
     rows = [_row("sequential", 1, 1.0), _row("processes", 1, 0.9)]
     [entry] = scaling_all(rows, cores=2)
-    assert entry["serial_fraction"] is None and entry["predicted"] is None
+    assert entry.serial_fraction is None and entry.predicted is None

@@ -27,7 +27,10 @@ from conftest import assert_no_leftovers, gilbench_processes, leftovers
 from gilbench.services._process import live_members
 from gilbench.services.delay_server import DelayServer
 from gilbench.weblab import UsageError, command
-from gilbench.weblab.lab import format_lessons, format_table, run_lab, usable_cores
+from gilbench.engine.environment import usable_cores
+from gilbench.report.web import web_table
+from gilbench.weblab.lab import run_lab
+from gilbench.weblab.theory import format_lessons
 from gilbench.weblab.loadgen import LoadGenerator, LoadSpec, window_share
 from gilbench.weblab.server import UvicornServer
 
@@ -178,10 +181,10 @@ def test_sync_cpu_scales_with_server_workers_not_threads() -> None:
 
 
 def test_cpu_lesson_explains_the_scaling_and_says_when_it_rests_on_one_run() -> None:
-    from gilbench.weblab.lab import _explain, _row
+    from gilbench.weblab.theory import explain, new_row
 
     def cpu_row(variant: str, workers: int, rps: float, server_cpu: float, runs: list[float]) -> dict:
-        row = _row(variant, 50, workers, 40, "closed", None)
+        row = new_row(variant, 50, workers, 40, "closed", None)
         row.update(rps=rps, server_cpu_s=server_cpu, window_s=5.0, other_cpu_s=0.0, rps_runs=runs)
         return row
 
@@ -190,7 +193,7 @@ def test_cpu_lesson_explains_the_scaling_and_says_when_it_rests_on_one_run() -> 
         cpu_row("async-cpu", 2, 69.9, 9.8, [69.9]),
     ]}  # fmt: skip
     for row in doc["web_results"]:
-        _explain(row, doc, cpu_s=0.030, cores=2)
+        explain(row, doc, cpu_s=0.030, cores=2)
     lesson = doc["web_results"][1]["lesson"]
     assert "1.66x the 1-worker 39 RPS" in lesson and "its 2 cores 86% busy" in lesson
     assert "--repeat 3 takes a median" in lesson  # a single run each
@@ -214,21 +217,21 @@ def test_window_share_does_not_depend_on_phase(phase: float) -> None:
 
 
 def test_keep_median_picks_the_middle_run_and_skips_failures() -> None:
-    from gilbench.weblab.lab import _keep_median
+    from gilbench.weblab.theory import keep_median
 
     def run(rps: float | None, error: str | None = None) -> dict:
         return {"rps": rps, "error": error}
 
     rows: list[dict] = [{"rps": 1.0, "error": None}]
     runs = [run(50.0)]
-    _keep_median(rows, runs)
+    keep_median(rows, runs)
     assert rows[1] is runs[0] and rows[1]["attempts"] == 1
     runs += [run(70.0), run(None, "load generator: died"), run(60.0)]
-    _keep_median(rows, runs)
+    keep_median(rows, runs)
     assert len(rows) == 2 and rows[1]["rps"] == 60.0  # median of 50, 60, 70; the failed run left out
     assert rows[1]["rps_runs"] == [50.0, 70.0, None, 60.0] and rows[1]["attempts"] == 4
     failed = [run(None, "server did not start")]
-    _keep_median(rows, failed)
+    keep_median(rows, failed)
     assert rows[2]["error"] == "server did not start"
 
 
@@ -291,7 +294,7 @@ def test_interrupted_lab_leaves_nothing_behind(sig: signal.Signals, after: float
     assert leftovers(baseline) == []
 
 
-def test_format_table_and_lessons_are_pure() -> None:
+def test_web_table_and_lessons_are_pure() -> None:
     row = {
         "variant": "sync-io", "concurrency": 50, "server_workers": 1, "threadpool": 40, "mode": "closed",
         "rps": 79.1, "requests": 400, "errors": 0, "timeouts": 0,
@@ -307,7 +310,7 @@ def test_format_table_and_lessons_are_pure() -> None:
         "generator_ceiling_rps": 4123.0, "web_results": [row], "warnings": [],
     }  # fmt: skip
     console = Console(file=io.StringIO(), width=200)
-    console.print(format_table(doc))
+    console.print(web_table(doc))
     text = console.file.getvalue()
     assert "sync-io" in text and "79.1" in text and "80.0" in text and "4123" in text
     lines = format_lessons(doc)

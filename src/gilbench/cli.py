@@ -208,6 +208,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 def execute(plan, json_path: str | None, console: Console) -> int:
     """Run a plan with a progress bar, then print the tables. Shared by run and bench."""
+    from gilbench.analysis import analyse
+    from gilbench.engine import events
     from gilbench.engine.environment import InterpreterError
     from gilbench.engine.session import Session
 
@@ -222,35 +224,37 @@ def execute(plan, json_path: str | None, console: Console) -> int:
     )
     state: dict = {"task": None, "samples": 1, "said": set()}
 
-    def on_event(e: dict) -> None:
-        kind = e["type"]
-        if kind == "plan":
-            state["samples"] = e["samples"]
-            state["task"] = progress.add_task("starting", total=e["trials"] * e["samples"])
-        elif kind == "trial":
-            progress.update(state["task"], description=f"{e['workload']} · {e['strategy']} x{e['workers']} · {e['python']} · round {e['round'] + 1}")
-        elif kind == "sample":
+    def on_event(e: events.Event) -> None:
+        if isinstance(e, events.Planned):
+            state["samples"] = e.samples
+            state["task"] = progress.add_task("starting", total=e.trials * e.samples)
+        elif isinstance(e, events.TrialStarted):
+            where = f"{e.workload} · {e.strategy} x{e.workers} · {e.python}"
+            progress.update(state["task"], description=f"{where} · round {e.round + 1}")
+        elif isinstance(e, events.SampleTaken):
             progress.advance(state["task"])
-        elif kind == "row":
-            row = e["row"]
+        elif isinstance(e, events.RowDone):
+            row = e.row
             # Rows that stopped early (skipped, failed) will never send their remaining samples.
             progress.advance(state["task"], state["samples"] - (row.wall_s["n"] if row.wall_s else 0))
             said = (row.workload, row.strategy, row.python, row.status, row.error or row.reason)
             if row.status != "ok" and said not in state["said"]:  # once, not once per worker count
                 state["said"].add(said)
                 progress.console.print(f"  {row.workload} / {row.strategy} x{row.workers}: {row.status}: {row.error or row.reason}", markup=False, highlight=False)
-        elif kind == "service":
-            progress.update(state["task"], description=f"starting {e['name']}")
-        elif kind == "calibrate":
-            progress.update(state["task"], description=f"calibrating {e['workload']} to {e['target_s']:.2f} s per task")
-        elif kind == "venv":
+        elif isinstance(e, events.ServiceStarting):
+            progress.update(state["task"], description=f"starting {e.name}")
+        elif isinstance(e, events.Calibrating):
+            text = f"calibrating {e.workload} to {e.target_s:.2f} s per task"
+            progress.update(state["task"], description=text)
+        elif isinstance(e, events.VenvStep):
             from gilbench.report.interpreters import venv_event_text
 
-            progress.update(state["task"], description=venv_event_text(e))
-            if e["step"] in ("create", "ready", "removed-stale"):
-                progress.console.print(f"  {venv_event_text(e)}", markup=False, highlight=False)
+            text = venv_event_text(e.to_dict())
+            progress.update(state["task"], description=text)
+            if e.step in ("create", "ready", "removed-stale"):
+                progress.console.print(f"  {text}", markup=False, highlight=False)
 
-    session = Session(plan, on_event=on_event, json_path=json_path)
+    session = Session(plan, on_event=on_event, json_path=json_path, analyse=analyse)
     try:
         with progress:
             doc = session.run().to_dict()
@@ -358,18 +362,13 @@ def cmd_web(args: argparse.Namespace, console: Console) -> int:
 
 # -- report and compare ------------------------------------------------------------------------
 def _load_results(path: str) -> dict:
-    import json
+    """The gilbench document at ``path`` (``gilbench.documents.load``); bad input: UsageError."""
+    from gilbench.documents import load
 
     try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("schema") != "gilbench/1":
-        raise UsageError(f"{path} is not a gilbench results file (schema gilbench/1)")
-    return doc
+        return load(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:

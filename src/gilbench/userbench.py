@@ -26,11 +26,14 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gilbench.errors import UsageError
 from gilbench.strategies import crossing_processes, left_out
 from gilbench.workloads import Call, Workload
+
+if TYPE_CHECKING:
+    from gilbench.engine.events import Event
 
 # One sequential pass over all tasks should take about this long: long enough to sample GIL
 # contention and CPU time, short enough that the whole bench fits in ~30 s.
@@ -158,20 +161,18 @@ def path_of(func: Callable | str) -> str:
 
 # -- 2. probing --------------------------------------------------------------------------------
 def probe(target: Target, python: str, timeout: float) -> Probe:
-    info: dict = {}
-
-    def keep(message: dict) -> None:
-        if message["type"] == "calibrated":
-            info.update(message)
-
+    """Call the target in a fresh ``python`` process (a probe trial, at most ``timeout`` s):
+    its time per call and what it returns, or how it failed."""
+    from gilbench.engine.protocol import TrialSpec
     from gilbench.engine.runner import run_trial
 
-    spec = {"mode": "probe", "call": target.call.to_dict(), "setup": target.setup, "cwd": os.getcwd()}
-    out = run_trial(python, spec, timeout, on_message=keep)
-    if out.status != "ok" or out.value is None:
+    spec = TrialSpec.probe(target.call.to_dict(), setup=target.setup, cwd=os.getcwd())
+    out = run_trial(python, spec, timeout)
+    if out.status != "ok" or out.probe is None:
         return Probe(status="timeout" if out.status == "timeout" else "error", error=out.error or out.reason)
-    return Probe("ok", per_call_s=out.value, calls=info.get("calls", 0), result_unpicklable=info.get("result_unpicklable"),
-                 deterministic=info.get("deterministic", True))
+    found = out.probe
+    return Probe("ok", per_call_s=found.per_call_s, calls=found.calls,
+                 result_unpicklable=found.result_unpicklable, deterministic=found.deterministic)
 
 
 def problem_line(target: Target, result: Probe, timeout: float) -> str:
@@ -267,7 +268,7 @@ def failed_document(prepared: Prepared):
         else:
             row.status, row.error = prepared.probe.status, prepared.problem
         doc.results.append(row)
-    doc.extra["scaling"] = []
+    doc.scaling = []
     return doc
 
 
@@ -326,7 +327,7 @@ def bench(
     samples: int | None = None,
     timeout: float = 300.0,
     json_path: str | None = None,
-    on_event: Callable[[dict], None] | None = None,
+    on_event: Callable[[Event], None] | None = None,
 ) -> BenchResult:
     """Measure ``func(*args, **kwargs)`` under every strategy and recommend one.
 
@@ -334,9 +335,11 @@ def bench(
     function, or "module:func". ``args``/``kwargs`` must be JSON values; build anything else in
     ``setup``, which runs in each trial process and returns a dict (keyword arguments), an
     ``(args, kwargs)`` pair, a tuple (positional arguments) or one positional argument.
+    ``on_event`` receives the session's progress, typed values from ``gilbench.engine.events``.
     Raises BenchInputError (a ValueError) on bad input.
     """
     from gilbench import strategies as registry
+    from gilbench.analysis import analyse
     from gilbench.engine.results import write_json_atomic
     from gilbench.engine.session import Session
 
@@ -356,7 +359,7 @@ def bench(
         if json_path:
             write_json_atomic(json_path, doc)
         return BenchResult(doc, failed=True, problem=prepared.problem)
-    session = Session(prepared.plan, on_event=on_event, json_path=json_path)
+    session = Session(prepared.plan, on_event=on_event, json_path=json_path, analyse=analyse)
     return BenchResult(session.run().to_dict(), failed=session.failed)
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 
+from gilbench import strategies as strategy_registry
 from gilbench.engine import stats
 from gilbench.engine.results import Row
-from gilbench import strategies as strategy_registry
 from gilbench.strategies import BASELINE, NAMES
 
 MIN_GAIN = 1.10
@@ -56,6 +57,25 @@ GIL_FACTS = {
     "io": "the GIL is released while waiting, so the waits overlap",
     "mixed": "the GIL is released while it waits and held while it computes",
 }
+
+
+@dataclass
+class Recommendation:
+    """The verdict for one workload on one interpreter: a ``recommendations`` item of the
+    results JSON (schema gilbench/1), field for field."""
+
+    workload: str
+    python: str  # the interpreter's label
+    # cpu-python | cpu-native-releases-gil | cpu-native-holds-gil | io | mixed; None: no
+    # sequential CPU figure to classify by
+    classification: str | None
+    strategy: str  # the one to use: the simplest that no other beats by a significant 10%
+    workers: int
+    speedup: float | None  # its speedup over sequential (1.0 when sequential is chosen)
+    why: str  # one sentence with the numbers behind it
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 def faster(a: Row, b: Row) -> bool:
@@ -102,7 +122,9 @@ def busy_share(seq: Row) -> float:
     return seq.cpu_s / runnable
 
 
-def recommend(rows: list[Row], cores: int | None = None) -> dict | None:
+def recommend(rows: list[Row], cores: int | None = None) -> Recommendation | None:
+    """The verdict for the rows of one (workload, python); None without a measured sequential
+    row. ``cores``: the usable cores, said next to a core-bound strategy's speedup."""
     seq = _one(rows, BASELINE)
     if seq is None:
         return None
@@ -119,18 +141,19 @@ def recommend(rows: list[Row], cores: int | None = None) -> dict | None:
         if winners:  # every winner is beaten by another: take the fastest
             chosen = max(winners, key=lambda r: r.speedup or 0)
     classification = classify(rows)
-    return {
-        "workload": seq.workload,
-        "python": seq.python,
-        "classification": classification,
-        "strategy": chosen.strategy,
-        "workers": chosen.workers,
-        "speedup": 1.0 if chosen is seq else chosen.speedup,
-        "why": _why(chosen, seq, ok, cores),
-    }
+    return Recommendation(
+        workload=seq.workload,
+        python=seq.python,
+        classification=classification,
+        strategy=chosen.strategy,
+        workers=chosen.workers,
+        speedup=1.0 if chosen is seq else chosen.speedup,
+        why=_why(chosen, seq, ok, cores),
+    )
 
 
-def recommend_all(rows: Iterable[Row], cores: int | None = None) -> list[dict]:
+def recommend_all(rows: Iterable[Row], cores: int | None = None) -> list[Recommendation]:
+    """One verdict per (workload, python) among ``rows`` that has a measured sequential row."""
     groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for r in rows:
         groups[(r.workload, r.python)].append(r)
@@ -138,7 +161,8 @@ def recommend_all(rows: Iterable[Row], cores: int | None = None) -> list[dict]:
 
 
 def task_table(recommendations: list[dict]) -> list[dict]:
-    """The post's table, "Task type | Best tool | Why", filled from this machine's verdicts."""
+    """The post's table, "Task type | Best tool | Why", filled from this machine's verdicts
+    (``recommendations`` as the results JSON has them: dicts, see ``Recommendation``)."""
     by_type: dict[str, list[dict]] = defaultdict(list)
     for rec in recommendations:
         if rec["classification"]:

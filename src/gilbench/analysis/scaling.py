@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 
 from gilbench.analysis.recommend import busy_share
-from gilbench.strategies import BASELINE
 from gilbench.engine.results import Row
+from gilbench.strategies import BASELINE
 
 PREDICT_AT = (8, 16, 64)
 # Slower than sequential at every fitted point: overhead dominates, which Amdahl's law (no
@@ -29,6 +30,27 @@ NO_GAIN = 0.9
 # Sequential CPU/wall at or above this: the work needs a core, so points with more workers than
 # usable cores measure the machine, not the code, and are left out of the fit.
 CORE_BOUND_UTIL = 0.35
+
+
+@dataclass
+class ScalingEntry:
+    """How one strategy scales with workers for one (workload, python): a ``scaling`` item of
+    the results JSON, field for field."""
+
+    workload: str
+    python: str  # the interpreter's label
+    strategy: str
+    # one per measured worker count, fewest first: {"workers", "speedup" (vs sequential),
+    # "efficiency" (speedup / workers), "karp_flatt" (serial fraction there; None at 1 worker)}
+    points: list[dict]
+    fit_workers: list[int]  # the worker counts (> 1) Amdahl's law was fitted at
+    serial_fraction: float | None  # Amdahl's f, 0..1, least squares; None: nothing to fit
+    # workers ("8", "16", "64") -> predicted speedup; None: not extrapolated (see assumption)
+    predicted: dict[str, float] | None
+    assumption: str  # what the prediction rests on, or why there is none
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 def karp_flatt(speedup: float, workers: int) -> float | None:
@@ -56,7 +78,7 @@ def amdahl_speedup(serial_fraction: float, workers: int) -> float:
     return 1 / (serial_fraction + (1 - serial_fraction) / workers)
 
 
-def scaling_all(rows: Iterable[Row], cores: int) -> list[dict]:
+def scaling_all(rows: Iterable[Row], cores: int) -> list[ScalingEntry]:
     """One entry per (workload, python, strategy) with at least one measured speedup."""
     groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for r in rows:
@@ -74,7 +96,10 @@ def scaling_all(rows: Iterable[Row], cores: int) -> list[dict]:
     return out
 
 
-def scaling_entry(workload: str, python: str, strategy: str, rows: list[Row], cores: int, core_bound: bool) -> dict:
+def scaling_entry(workload: str, python: str, strategy: str, rows: list[Row], cores: int,
+                  core_bound: bool) -> ScalingEntry:
+    """The scaling of ``rows`` (one strategy, with speedups); ``core_bound``: fit only the
+    worker counts within ``cores``."""
     rows = sorted(rows, key=lambda r: r.workers)
     points = [
         {"workers": r.workers, "speedup": round(r.speedup, 3), "efficiency": round(r.speedup / r.workers, 3),
@@ -84,16 +109,19 @@ def scaling_entry(workload: str, python: str, strategy: str, rows: list[Row], co
     fitted = [r for r in rows if r.workers <= cores] if core_bound else rows
     f = amdahl_fit((r.workers, r.speedup) for r in fitted)
     slower = f is not None and max(r.speedup for r in fitted if r.workers > 1) < NO_GAIN
-    return {
-        "workload": workload,
-        "python": python,
-        "strategy": strategy,
-        "points": points,
-        "fit_workers": [r.workers for r in fitted if r.workers > 1],
-        "serial_fraction": None if f is None else round(f, 3),
-        "predicted": None if f is None or slower else {str(n): round(amdahl_speedup(f, n), 2) for n in PREDICT_AT},
-        "assumption": assumption(f, [r.workers for r in fitted if r.workers > 1], cores, core_bound, slower),
-    }
+    fit_workers = [r.workers for r in fitted if r.workers > 1]
+    return ScalingEntry(
+        workload=workload,
+        python=python,
+        strategy=strategy,
+        points=points,
+        fit_workers=fit_workers,
+        serial_fraction=None if f is None else round(f, 3),
+        predicted=None if f is None or slower else {
+            str(n): round(amdahl_speedup(f, n), 2) for n in PREDICT_AT
+        },
+        assumption=assumption(f, fit_workers, cores, core_bound, slower),
+    )
 
 
 def assumption(f: float | None, fit_workers: list[int], cores: int, core_bound: bool, slower: bool = False) -> str:

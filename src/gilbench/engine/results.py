@@ -8,11 +8,10 @@ Schema history (keep in step with DESIGN.md):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from gilbench.documents import SCHEMA
 from gilbench.fsio import check_writable, write_json_atomic  # noqa: F401  (re-exported)
-
-SCHEMA = "gilbench/1"
 
 
 @dataclass
@@ -65,6 +64,13 @@ class Warning_:
         return asdict(self)
 
 
+class Serialisable(Protocol):
+    """A typed part of the document that the engine stores but does not define (the analysis's
+    ``Recommendation`` and ``ScalingEntry``): it says what it is as JSON."""
+
+    def to_dict(self) -> dict: ...
+
+
 @dataclass
 class Document:
     kind: str  # run | bench
@@ -73,9 +79,12 @@ class Document:
     environment: dict
     interpreters: list[dict] = field(default_factory=list)
     results: list[Row] = field(default_factory=list)
-    recommendations: list[dict] = field(default_factory=list)
+    # analysis.recommend.Recommendation values: one verdict per (workload, python)
+    recommendations: list[Serialisable] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. calibrated knob values
+    # analysis.scaling.ScalingEntry values, the JSON's "scaling"; None: not analysed (no key)
+    scaling: list[Serialisable] | None = None
 
     def to_dict(self) -> dict:
         from gilbench._version import __version__
@@ -89,7 +98,8 @@ class Document:
             "environment": self.environment,
             "interpreters": self.interpreters,
             "results": [r.to_dict() for r in self.results],
-            "recommendations": self.recommendations,
+            "recommendations": [r.to_dict() for r in self.recommendations],
             "warnings": [w.to_dict() for w in self.warnings],
             **self.extra,
+            **({} if self.scaling is None else {"scaling": [e.to_dict() for e in self.scaling]}),
         }

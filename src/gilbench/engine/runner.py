@@ -6,39 +6,68 @@ group (pool workers included), so no trial can leave orphans behind.
 
 from __future__ import annotations
 
-import json
 import os
-import select
 import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from gilbench.engine import protocol
+from gilbench.engine.protocol import Message, Probed, Sample, TrialSpec
+from gilbench.jsonlines import DeadlineExceeded, LineReader
 from gilbench.services import _process
 
 
 @dataclass
 class TrialOutcome:
+    """What one trial came to, folded from its messages (``engine/protocol.py``)."""
+
     status: str = "ok"  # ok | error | timeout | skipped
-    samples: list[dict] = field(default_factory=list)  # {"wall_s", "cpu_s", "rss_mb", "run_queue_s", "gil_contention", "gil_hold_ms"}
-    startup_s: float | None = None
-    checksum: str | None = None
-    note: str | None = None
-    error: str | None = None
-    reason: str | None = None
-    value: float | None = None  # calibration result
+    samples: list[Sample] = field(default_factory=list)  # measure: one per timed pass
+    startup_s: float | None = None  # measure: pool start-up seconds
+    checksum: str | None = None  # measure: of the task results (None: not compared)
+    note: str | None = None  # measure: how it ran, when that differs from the strategy's name
+    error: str | None = None  # status error / timeout: what happened, one line
+    reason: str | None = None  # status skipped: why
+    value: int | None = None  # calibrate: the knob's value
+    probe: Probed | None = None  # probe: the function's first calls
     gil_contention_reason: str | None = None  # why the samples carry no GIL contention
+
+
+class TrialRunner(Protocol):
+    """How a session runs one trial; :func:`run_trial` is the real one, a test's scripted fake
+    is another. Returns the trial's outcome, never raises for what the trial did."""
+
+    def __call__(
+        self,
+        python: str,
+        spec: TrialSpec,
+        timeout: float,
+        on_message: Callable[[Message], None] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> TrialOutcome: ...
 
 
 def run_trial(
     python: str,
-    spec: dict,
+    spec: TrialSpec | dict,
     timeout: float,
-    on_message: Callable[[dict], None] | None = None,
+    on_message: Callable[[Message], None] | None = None,
     env: dict[str, str] | None = None,
 ) -> TrialOutcome:
+    """Run ``spec`` in a fresh ``python -m gilbench.engine.worker`` process (its own session).
+
+    ``timeout`` (seconds) bounds the whole trial: past it the outcome is ``timeout``. Each
+    message is given to ``on_message`` as it arrives. ``env`` adds to the worker's environment.
+    A dict ``spec`` is read by ``TrialSpec.from_dict`` (TypeError / ValueError if malformed).
+    A worker that dies is an ``error`` outcome naming the exit code or signal and its last
+    output; the process group is always stopped before returning.
+    """
+    if isinstance(spec, dict):
+        spec = TrialSpec.from_dict(spec)
     read_fd, write_fd = os.pipe()
     child_env = _process.child_env({"GILBENCH_RESULT_FD": str(write_fd), **(env or {})})
     with tempfile.TemporaryFile() as output:
@@ -55,7 +84,7 @@ def run_trial(
             os.close(write_fd)
         try:
             assert proc.stdin is not None
-            proc.stdin.write(json.dumps(spec).encode())
+            proc.stdin.write(spec.to_json().encode())
             proc.stdin.close()
             outcome = _collect(proc, read_fd, timeout, on_message)
         finally:
@@ -68,58 +97,50 @@ def run_trial(
     return outcome
 
 
-def _collect(proc: subprocess.Popen, fd: int, timeout: float, on_message) -> TrialOutcome:
+def _collect(proc: subprocess.Popen, fd: int, timeout: float,
+             on_message: Callable[[Message], None] | None) -> TrialOutcome:
     outcome = TrialOutcome()
     deadline = time.monotonic() + timeout
-    buf = b""
-    finished = False
-    while not finished:
-        left = deadline - time.monotonic()
-        if left <= 0:
+    reader = LineReader(fd)
+    while True:
+        try:
+            line = reader.readline(deadline)
+        except DeadlineExceeded:
             outcome.status = "timeout"
-            outcome.error = f"exceeded the {timeout:g} s timeout after {len(outcome.samples)} sample(s)"
+            outcome.error = (f"exceeded the {timeout:g} s timeout after "
+                             f"{len(outcome.samples)} sample(s)")
             return outcome
-        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
-        if not ready:
-            continue
-        chunk = os.read(fd, 65536)
-        if not chunk:
+        if line is None:
             break
-        buf += chunk
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            message = json.loads(line)
-            finished = _apply(outcome, message) or finished
-            if on_message:
-                on_message(message)
-    if not finished:
-        code = proc.wait(timeout=5)
-        outcome.status = "error"
-        outcome.error = f"worker died ({_exit_reason(code)}) after {len(outcome.samples)} sample(s)"
+        message = protocol.decode(line)
+        _apply(outcome, message)
+        if on_message:
+            on_message(message)
+        if isinstance(message, protocol.FINAL):
+            return outcome
+    code = proc.wait(timeout=5)
+    outcome.status = "error"
+    outcome.error = f"worker died ({_exit_reason(code)}) after {len(outcome.samples)} sample(s)"
     return outcome
 
 
-def _apply(outcome: TrialOutcome, m: dict) -> bool:
-    """Fold one worker message into the outcome; True when the worker has said its last."""
-    kind = m["type"]
-    if kind == "startup":
-        outcome.startup_s = m["startup_s"]
-    elif kind == "sample":
-        outcome.samples.append({k: m.get(k) for k in ("wall_s", "cpu_s", "rss_mb", "run_queue_s", "gil_contention", "gil_hold_ms")})
-    elif kind == "done":
-        outcome.checksum, outcome.note = m["checksum"], m.get("note")
-        outcome.gil_contention_reason = m.get("gil_contention_reason")
-        return True
-    elif kind == "calibrated":
-        outcome.value = m["value"]
-        return True
-    elif kind == "skipped":
-        outcome.status, outcome.reason = "skipped", m["reason"]
-        return True
-    elif kind == "error":
-        outcome.status, outcome.error = "error", m["error"]
-        return True
-    return False
+def _apply(outcome: TrialOutcome, m: Message) -> None:
+    """Fold one worker message into the outcome."""
+    if isinstance(m, protocol.Startup):
+        outcome.startup_s = m.startup_s
+    elif isinstance(m, protocol.Sample):
+        outcome.samples.append(m)
+    elif isinstance(m, protocol.Done):
+        outcome.checksum, outcome.note = m.checksum, m.note
+        outcome.gil_contention_reason = m.gil_contention_reason
+    elif isinstance(m, protocol.Calibrated):
+        outcome.value = m.value
+    elif isinstance(m, protocol.Probed):
+        outcome.probe = m
+    elif isinstance(m, protocol.Skipped):
+        outcome.status, outcome.reason = "skipped", m.reason
+    elif isinstance(m, protocol.Failed):
+        outcome.status, outcome.error = "error", m.error
 
 
 def _exit_reason(code: int | None) -> str:

@@ -1,7 +1,15 @@
-"""A whole run: plan -> services -> calibration -> trials -> rows, written as they come.
+"""A whole run: plan -> interpreters -> services -> calibration -> rounds of trials -> rows,
+written as they come.
+
+Where each job lives: what to run is :class:`Plan` (here); the interpreters and their venvs,
+``targets``; services and calibration, ``prepare``; scheduling rounds and building each trial's
+spec, :class:`Session` (here); running a trial, the injected runner (``runner.run_trial``);
+folding outcomes into rows, speedups, checksum checks and warnings, ``rows`` (pure); the
+analysis, the injected ``analyse`` step; saving, ``results``.
 
 The session owns every process it starts (services and trial workers) and stops them all on
-any exit, Ctrl-C included. It reports progress through a callback and never prints.
+any exit, Ctrl-C included. It reports progress through typed events (``events``) and never
+prints.
 """
 
 from __future__ import annotations
@@ -17,16 +25,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from gilbench.engine import environment, stats, targets
-from gilbench.engine.results import Document, Row, Warning_, write_json_atomic
-from gilbench.engine.runner import run_trial
 from gilbench import strategies as strategy_registry
+from gilbench.engine import environment, prepare, runner, targets
+from gilbench.engine import rows as rowfold
+from gilbench.engine.events import (
+    Event,
+    OnEvent,
+    Planned,
+    RowDone,
+    SampleTaken,
+    TrialStarted,
+    VenvStep,
+)
+from gilbench.engine.prepare import QUICK_TARGET_FACTOR, CalibrationError
+from gilbench.engine.protocol import Message, Sample, TrialSpec
+from gilbench.engine.results import Document, Row, Warning_, write_json_atomic
+from gilbench.engine.runner import TrialRunner
 from gilbench.workloads import Workload
 
 DEFAULT_SAMPLES = 5
 QUICK_SAMPLES = 3
-# --quick sizes calibrated tasks to this fraction of their target (0.5 s -> 0.1 s a task).
-QUICK_TARGET_FACTOR = 0.2
 DEFAULT_TIMEOUT_S = 300.0
 
 
@@ -76,18 +94,42 @@ class Plan:
         return out
 
 
-Event = dict[str, Any]
+__all__ = ["Plan", "Session", "Event", "CalibrationError", "DEFAULT_SAMPLES", "QUICK_SAMPLES",
+           "QUICK_TARGET_FACTOR", "DEFAULT_TIMEOUT_S"]
 
-
-class CalibrationError(RuntimeError):
-    pass
+# The analysis step a session runs after every round: fills the document's recommendations
+# and scaling from its rows (the engine does not import the analysis; its callers pass it).
+Analyse = Callable[[Document], None]
 
 
 class Session:
-    def __init__(self, plan: Plan, on_event: Callable[[Event], None] | None = None, json_path: str | None = None):
+    """Runs a :class:`Plan` and builds its results :class:`Document`.
+
+    ``on_event`` receives progress (``engine/events.py``); ``json_path``, if given, is
+    rewritten atomically after every round. ``run_trial`` runs one trial (the real
+    ``runner.run_trial`` by default; any :class:`runner.TrialRunner`). ``analyse`` derives the
+    document's recommendations and scaling after every round (e.g. ``gilbench.analysis
+    .analyse``); None leaves them empty. ``interpreters``: entries as ``targets.expand`` makes
+    them, used as given (no probe, no venv); None probes and provisions ``plan.pythons``.
+    After :meth:`run`, ``failed`` says whether a measurement failed (the CLI's exit code 1).
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        on_event: OnEvent | None = None,
+        json_path: str | None = None,
+        *,
+        run_trial: TrialRunner = runner.run_trial,
+        analyse: Analyse | None = None,
+        interpreters: list[dict] | None = None,
+    ):
         self.plan = plan
-        self.on_event = on_event or (lambda e: None)
+        self.on_event: OnEvent = on_event or (lambda e: None)
         self.json_path = json_path
+        self.run_trial = run_trial
+        self.analyse = analyse
+        self._given_interpreters = interpreters
         self.doc = Document(
             kind=plan.kind,
             command=plan.command or shlex.join(["gilbench", *sys.argv[1:]]),
@@ -99,12 +141,21 @@ class Session:
 
     # -- driving -----------------------------------------------------------------------------
     def run(self) -> Document:
+        """Measure the whole plan; the document, also saved to ``json_path`` as it grows.
+        Raises environment.InterpreterError for an interpreter that cannot run the worker."""
         plan = self.plan
-        self.doc.interpreters = targets.expand(plan.pythons)  # a free-threaded build counts twice
-        self._warn_about_machine()
+        if self._given_interpreters is not None:
+            self.doc.interpreters = self._given_interpreters
+        else:
+            # A free-threaded build counts twice.
+            self.doc.interpreters = targets.expand(plan.pythons)
+        if warning := rowfold.machine_warning(self.doc.environment):
+            self.doc.warnings.append(warning)
         units = sum(len(plan.trials(w)) for w in plan.workloads) * len(self.doc.interpreters)
-        self.on_event({"type": "plan", "trials": units, "samples": plan.n_samples})
-        targets.provision(self.doc.interpreters, plan.workloads, self.on_event)  # venvs: slow only the first time
+        self.on_event(Planned(trials=units, samples=plan.n_samples))
+        if self._given_interpreters is None:  # venvs: slow only the first time
+            targets.provision(self.doc.interpreters, plan.workloads,
+                              lambda e: self.on_event(VenvStep.from_dict(e)))
         with ExitStack() as stack:
             services: dict[str, str] = dict(plan.services)
             # Trials' temporary files go here, removed at the end even if a trial was killed.
@@ -129,7 +180,11 @@ class Session:
         tasks = plan.tasks_for(w)
         rows = [Row(w.name, strategy, workers, tasks, label) for strategy, workers in plan.trials(w)]
         self.doc.results.extend(rows)
-        why_not = targets.missing_reason(w, interp) or w.missing(services, targets.importable(interp)) or self._start_services(w, services, stack)
+        why_not = (
+            targets.missing_reason(w, interp)
+            or w.missing(services, targets.importable(interp))
+            or prepare.start_services(w, services, stack, self.on_event)
+        )
         params: dict[str, Any] = {}
         if not why_not:
             try:
@@ -141,19 +196,19 @@ class Session:
                 row.status, row.reason = "skipped", why_not
             self._update(rows, w.family, final=True)
             for row in rows:
-                self.on_event({"type": "row", "row": row})
+                self.on_event(RowDone(row))
             return
         call = w.make_call(params, services)
         for row in rows:
             if why := self._known_skip(row.strategy, call, interp):
                 row.status, row.reason = "skipped", why
-        samples: dict[int, list[dict]] = {id(r): [] for r in rows}
+        samples: dict[int, list[Sample]] = {id(r): [] for r in rows}
         started = time.monotonic()
         for round_no in range(plan.n_samples):
             for row in rows if round_no % 2 == 0 else reversed(rows):
                 if row.status != "ok":
                     continue
-                self.on_event({"type": "trial", "workload": w.name, "strategy": row.strategy, "workers": row.workers, "python": label, "round": round_no})
+                self.on_event(TrialStarted(w.name, row.strategy, row.workers, label, round_no))
                 self._measure_once(row, call, interp, samples[id(row)])
                 if w.note and row.status != "skipped":
                     row.note = f"{row.note}; {w.note}" if row.note else w.note
@@ -170,7 +225,7 @@ class Session:
             if last:
                 break
         for row in rows:
-            self.on_event({"type": "row", "row": row})
+            self.on_event(RowDone(row))
 
     def _known_skip(self, strategy: str, call, interp: dict) -> str | None:
         """Why ``strategy`` will not run this call, when that is known without a trial process:
@@ -182,134 +237,53 @@ class Session:
             return why
         return strategy_registry.skip_reason(strategy, call, quick=plan.native_async_only)
 
-    def _measure_once(self, row: Row, call, interp: dict, samples: list[dict]) -> None:
+    def _measure_once(self, row: Row, call, interp: dict, samples: list[Sample]) -> None:
+        """One trial of ``row`` (one sample), folded into it."""
         plan = self.plan
-        options = strategy_registry.options_for(row.strategy, start_method=plan.start_method)
-        spec = {
-            "call": call.to_dict(),
-            "strategy": row.strategy,
-            "options": options,
-            "workers": row.workers,
-            "tasks": row.tasks,
-            "samples": 1,
-            "cwd": os.getcwd(),
-            "setup": plan.setup,
-            "compare_results": plan.compare_results,
-        }
-        out = run_trial(interp["worker_python"], spec, plan.timeout, on_message=lambda m: self._relay(row, m), env={**interp["env"], "TMPDIR": self._scratch})
-        row.status, row.error, row.reason, row.note = out.status, out.error, out.reason, out.note
-        if out.status in ("error", "timeout"):
-            self.failed = True
-        if out.startup_s is not None:
-            row.startup_s = out.startup_s if row.startup_s is None else min(row.startup_s, out.startup_s)
-        if out.checksum is not None:
-            if row.checksum is not None and row.checksum != out.checksum:
-                row.status, self.failed = "error", True
-                row.error = f"task results changed between runs (checksum {row.checksum} then {out.checksum})"
-            row.checksum = row.checksum or out.checksum
-        samples.extend(out.samples)
-        if samples:
-            walls = [s["wall_s"] for s in samples]
-            row.samples_s = walls
-            row.wall_s = stats.summarize(walls)
-            row.cpu_s = stats.summarize([s["cpu_s"] for s in samples])["median"]
-            row.cpu_util = row.cpu_s / row.wall_s["median"] if row.wall_s["median"] > 0 else None
-            row.max_rss_mb = round(max(s["rss_mb"] for s in samples), 1)
-            row.gil_contention, row.gil_hold_ms = _median_of(samples, "gil_contention"), _median_of(samples, "gil_hold_ms")
-            row.run_queue_s = _median_of(samples, "run_queue_s")
-        if row.status == "ok" and row.gil_contention is None and out.gil_contention_reason:
-            row.reason = f"GIL contention n/a: {out.gil_contention_reason}"
+        spec = TrialSpec.measure(
+            call.to_dict(), row.strategy, row.workers, row.tasks, samples=1,
+            options=strategy_registry.options_for(row.strategy, start_method=plan.start_method),
+            cwd=os.getcwd(), setup=plan.setup, compare_results=plan.compare_results,
+        )
 
-    def _relay(self, row: Row, message: dict) -> None:
-        if message["type"] == "sample":
-            self.on_event({"type": "sample", "workload": row.workload, "strategy": row.strategy})
+        def relay(message: Message) -> None:
+            if isinstance(message, Sample):
+                self.on_event(SampleTaken(row.workload, row.strategy))
+
+        out = self.run_trial(interp["worker_python"], spec, plan.timeout, on_message=relay,
+                             env=self._trial_env(interp))
+        if rowfold.fold(row, out, samples):
+            self.failed = True
+
+    def _trial_env(self, interp: dict) -> dict[str, str]:
+        return {**interp["env"], "TMPDIR": self._scratch}
 
     # -- rows --------------------------------------------------------------------------------
     def _update(self, rows: list[Row], family: str, final: bool) -> None:
         """Derive speedups and checks from the samples so far; add warnings once, at the end."""
-        base = next((r for r in rows if r.strategy == strategy_registry.BASELINE), None)
-        for row in rows:
-            if base is not None and row is not base and row.status == "ok" and base.checksum and row.checksum:
-                if base.checksum != row.checksum:
-                    row.status, self.failed = "error", True
-                    row.error = f"task results differ from sequential's (checksum {row.checksum} != {base.checksum})"
-                    self.doc.warnings.append(Warning_("results-differ", row.error, row.workload, row.strategy, row.workers, row.python))
-            if base is not None and base.samples_s and row.samples_s and row.status in ("ok", "timeout", "error"):
-                row.speedup = stats.ratio_of_medians(base.samples_s, row.samples_s)
-                row.speedup_ci95 = list(stats.ratio_ci95(base.samples_s, row.samples_s))
-                row.efficiency = row.speedup / row.workers
-            if final:
-                self._warn_about_row(row, family)
-        self._analyse()
+        differ = rowfold.compare_with_baseline(rows)
+        if differ:
+            self.failed = True
+            self.doc.warnings.extend(differ)
+        if final:
+            cores = self.doc.environment["usable_cores"]
+            for row in rows:
+                self.doc.warnings.extend(rowfold.row_warnings(row, family, cores))
+        if self.analyse is not None:
+            self.analyse(self.doc)
         self._save()
-
-    def _warn_about_row(self, row: Row, family: str) -> None:
-        where = (row.workload, row.strategy, row.workers, row.python)
-        if row.wall_s and (wide := stats.is_wide(row.wall_s)):
-            self.doc.warnings.append(Warning_("wide-spread", f"{row.workload} / {row.strategy} x{row.workers}: {wide}; the machine may be busy", *where))
-        if row.strategy == strategy_registry.BASELINE and row.run_queue_s and row.wall_s and row.run_queue_s >= 0.1 * row.wall_s["median"]:
-            # One thread waiting for a core: only other work on the machine can cause that.
-            self.doc.warnings.append(Warning_("cpu-stolen", f"{row.workload} / sequential waited for a core {row.run_queue_s / row.wall_s['median']:.0%} of its time: other processes compete for the CPU", *where))
-        cores = self.doc.environment["usable_cores"]
-        if row.strategy in strategy_registry.core_bound() and row.workers > cores and row.status != "skipped" and family in ("cpu", "native", "mixed"):
-            self.doc.warnings.append(
-                Warning_("workers-exceed-cores", f"{row.strategy} with {row.workers} workers on {cores} usable cores: CPU-bound work cannot run faster than {cores}x", *where)
-            )
-
-    def _analyse(self) -> None:
-        from gilbench.analysis.recommend import recommend_all
-        from gilbench.analysis.scaling import scaling_all
-
-        cores = self.doc.environment["usable_cores"]
-        self.doc.recommendations = recommend_all(self.doc.results, cores=cores)
-        self.doc.extra["scaling"] = scaling_all(self.doc.results, cores=cores)
 
     def _save(self) -> None:
         if self.json_path:
             write_json_atomic(self.json_path, self.doc.to_dict())
 
     # -- set-up ------------------------------------------------------------------------------
-    def _start_services(self, w: Workload, services: dict[str, str], stack: ExitStack) -> str | None:
-        from gilbench.services import registry
-
-        for name in w.services:
-            if name in services:
-                continue
-            self.on_event({"type": "service", "name": name})
-            try:
-                services[name] = registry.start(name, stack)
-            except Exception as exc:
-                return f"could not start {name}: {exc}"
-        return None
-
     def _params(self, w: Workload) -> dict[str, Any]:
-        """The knob's value: given by the user, the workload's default, or calibrated once."""
-        if w.knob is None:
-            return {}
-        calibrated = self.doc.extra.setdefault("calibration", {})
-        name = w.knob.name
-        value = self.plan.params.get(name, calibrated.get(w.name, w.knob.value(self.plan.quick)))
-        if value is None:
-            target = w.knob.target_s * (QUICK_TARGET_FACTOR if self.plan.quick else 1.0)
-            self.on_event({"type": "calibrate", "workload": w.name, "target_s": target})
-            spec = {"mode": "calibrate", "call": w.make_call({name: 1}, {}).to_dict(), "knob": name, "target_s": target, "start": w.knob.calibrate_from}
-            # Calibrate on the first interpreter only, so every interpreter runs the same task.
-            first = self.doc.interpreters[0]
-            out = run_trial(first["worker_python"], spec, self.plan.timeout, env={**first["env"], "TMPDIR": self._scratch})
-            if out.value is None:
-                raise CalibrationError(f"could not size {w.name}: calibration {out.status}: {out.error or out.reason}")
-            value = calibrated[w.name] = out.value
-        return {name: value}
-
-    def _warn_about_machine(self) -> None:
-        env = self.doc.environment
-        load, cores = env["load_avg_1m"], env["usable_cores"]
-        if load is not None and load > 0.5 * cores:
-            self.doc.warnings.append(
-                Warning_("loaded-machine", f"load average {load:.2f} on {cores} usable cores before the run: other work competes for the CPU and the numbers will be noisy")
-            )
-
-
-def _median_of(samples: list[dict], key: str) -> float | None:
-    values = [s[key] for s in samples if s.get(key) is not None]
-    return stats.summarize(values)["median"] if values else None
+        """The knob's value (see ``prepare.knob_params``); calibrated on the first interpreter
+        only, so every interpreter runs the same task."""
+        first = self.doc.interpreters[0]
+        calibrated = self.doc.extra.setdefault("calibration", {}) if w.knob else {}
+        return prepare.knob_params(
+            w, self.plan.params, self.plan.quick, calibrated, first, self.run_trial,
+            self.plan.timeout, self._trial_env(first), self.on_event,
+        )

@@ -12,6 +12,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from gilbench.engine.checksum import checksum
+from gilbench.engine.protocol import Probed
 from gilbench.workloads import Call, resolve
 
 # The probe times calls until this much time has passed (after the first two calls).
@@ -41,14 +43,13 @@ def with_setup(call: Call, setup: str | None) -> Call:
     return dataclasses.replace(call, args=(*args, *call.args), kwargs={**kwargs, **call.kwargs})
 
 
-def probe(call: Call) -> dict:
+def probe(call: Call) -> Probed:
     """Call the function a few times in this process: time one call, check what it returns.
 
-    Returns ``value`` (seconds per call), ``calls``, ``result_unpicklable`` (why the result
-    cannot cross a process boundary, or None) and ``deterministic`` (two calls gave equal results).
-    Exceptions propagate: the caller reports them.
+    Returns seconds per call, the calls made, why the result cannot cross a process boundary
+    (or None) and whether two calls gave equal results. Exceptions propagate: the caller
+    reports them.
     """
-    from gilbench.engine.worker import checksum
     from gilbench.strategies import invoke
 
     args, kwargs = tuple(call.args), dict(call.kwargs)
@@ -65,12 +66,12 @@ def probe(call: Call) -> dict:
         invoke(call.func, args, kwargs)
         calls += 1
     wall = time.perf_counter() - t0
-    return {
-        "value": wall / calls,
-        "calls": calls + 1,
-        "result_unpicklable": unpicklable,
-        "deterministic": checksum([first]) == checksum([second]),
-    }
+    return Probed(
+        per_call_s=wall / calls,
+        calls=calls + 1,
+        result_unpicklable=unpicklable,
+        deterministic=checksum([first]) == checksum([second]),
+    )
 
 
 def _run(func) -> Any:

@@ -1,10 +1,12 @@
 """Runs inside one trial's fresh process (``python -m gilbench.engine.worker``).
 
-State machine, as in pyperf's worker: read the spec from stdin -> check the strategy is
-available (else report ``skipped``) -> start the pool (timed apart: ``startup``) -> one warm-up
-pass -> ``samples`` timed passes, each reported as it ends -> ``done`` with a checksum of the
-task results. Messages are JSON lines on the file descriptor named by ``GILBENCH_RESULT_FD``,
-so whatever the user's code prints on stdout cannot corrupt them.
+Reads a :class:`~gilbench.engine.protocol.TrialSpec` from stdin and runs its mode, one function
+each: ``measure`` is pyperf's worker state machine (check the strategy is available, else
+``skipped`` -> start the pool, timed apart: ``startup`` -> one warm-up pass -> ``samples``
+timed passes, each reported as it ends -> ``done`` with a checksum of the task results);
+``calibrate`` sizes a workload's knob; ``probe`` (``gilbench bench``) calls the user's function.
+Messages (``engine/protocol.py``) are JSON lines on the file descriptor named by
+``GILBENCH_RESULT_FD``, so whatever the user's code prints on stdout cannot corrupt them.
 
 Only the standard library is used for metrics so that this runs in any target interpreter
 (GIL contention also needs gilknocker there; without it the row says how to install it).
@@ -13,16 +15,21 @@ Only the standard library is used for metrics so that this runs in any target in
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import multiprocessing
 import os
 import resource
 import sys
 import time
 import traceback
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from gilbench.engine import protocol
+from gilbench.engine.checksum import checksum
+from gilbench.engine.protocol import TrialSpec
+
+if TYPE_CHECKING:
+    from gilbench.engine.freethreading import GilWatch
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -89,18 +96,6 @@ def peak_rss_mb() -> float:
     return own + sum(_proc_hwm_mb(p.pid) or 0.0 for p in multiprocessing.active_children())
 
 
-def checksum(results: list[Any]) -> str:
-    text = json.dumps(results, sort_keys=True, default=_canonical)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _canonical(obj: Any) -> Any:
-    # A set's order follows string hashing, which differs from process to process.
-    if isinstance(obj, (set, frozenset)):
-        return sorted(repr(x) for x in obj)
-    return repr(obj)
-
-
 def _describe(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
     return text.splitlines()[0] if text else type(exc).__name__
@@ -127,56 +122,86 @@ def calibrate(call, knob: str, target_s: float, start: int) -> int:
     return max(1, int(n * target_s / best))
 
 
-def run(spec: dict, send) -> None:
-    from gilbench import strategies
-    from gilbench.engine import contention
-    from gilbench.engine.freethreading import GilWatch, join_notes
+Send = Callable[[protocol.Message], None]
+
+
+def run(spec: TrialSpec, send: Send) -> None:
+    """Run one trial of ``spec.mode`` and ``send`` its messages (see ``engine/protocol.py``)."""
+    from gilbench.engine.freethreading import GilWatch
     from gilbench.workloads import Call
 
-    call = Call.from_dict(spec["call"])
-    watch = GilWatch()  # on a free-threaded build: which import, if any, turns the GIL back on
-    if spec.get("mode") == "calibrate":
-        send(type="calibrated", value=calibrate(call, spec["knob"], spec["target_s"], spec.get("start", 10_000)))
+    call = Call.from_dict(spec.call)
+    if spec.mode == "calibrate":
+        run_calibrate(spec, call, send)
         return
-    if spec.get("setup"):  # gilbench bench --setup: build the arguments here, once, untimed
+    # On a free-threaded build: which import, if any, turns the GIL back on (setup's included).
+    watch = GilWatch()
+    if spec.setup:  # gilbench bench --setup: build the arguments here, once, untimed
         from gilbench.engine.usercall import with_setup
 
         try:
-            call = with_setup(call, spec["setup"])
+            call = with_setup(call, spec.setup)
         except Exception as exc:
-            send(type="error", error=f"setup {spec['setup']} failed: {_describe(exc)}", where="setup", traceback=traceback.format_exc()[-4000:])
+            send(protocol.Failed(f"setup {spec.setup} failed: {_describe(exc)}", where="setup",
+                                 traceback=traceback.format_exc()[-4000:]))
             return
-    if spec.get("mode") == "probe":  # gilbench bench: one call's time and what it returns
-        from gilbench.engine.usercall import probe
+    if spec.mode == "probe":
+        run_probe(call, send)
+    else:
+        run_measure(spec, call, send, watch)
 
-        send(type="calibrated", **probe(call))
-        return
+
+def run_calibrate(spec: TrialSpec, call, send: Send) -> None:
+    """Calibrate mode: one :class:`protocol.Calibrated` with the knob's value."""
+    assert spec.knob is not None and spec.target_s is not None  # TrialSpec checks it
+    send(protocol.Calibrated(calibrate(call, spec.knob, spec.target_s, spec.start)))
+
+
+def run_probe(call, send: Send) -> None:
+    """Probe mode (gilbench bench): one call's time and what it returns, as
+    :class:`protocol.Probed`."""
+    from gilbench.engine.usercall import probe
+
+    send(probe(call))
+
+
+def run_measure(spec: TrialSpec, call, send: Send, watch: GilWatch) -> None:
+    """Measure mode: start the pool (timed apart), warm up, time ``spec.samples`` passes.
+
+    Sends Startup, a Sample per pass and Done; or Skipped / Failed when the strategy cannot
+    run the call; ``watch`` notes imports that turned the GIL back on. A task's exception
+    propagates (``main`` reports it)."""
+    from gilbench import strategies
+    from gilbench.engine import contention
+    from gilbench.engine.freethreading import join_notes
+
+    assert spec.strategy is not None  # TrialSpec checks it
     try:
-        strategy = strategies.create(spec["strategy"], **spec.get("options", {}))
+        strategy = strategies.create(spec.strategy, **spec.options)
     except strategies.Unavailable as exc:
-        send(type="skipped", reason=str(exc))
+        send(protocol.Skipped(str(exc)))
         return
     try:
         reason = strategy.available(call)
     except Exception as exc:
-        send(type="error", error=f"cannot load the task: {_describe(exc)}", where="load")
+        send(protocol.Failed(f"cannot load the task: {_describe(exc)}", where="load"))
         return
     if reason:
-        send(type="skipped", reason=reason)
+        send(protocol.Skipped(reason))
         return
-    workers, tasks = spec["workers"], spec["tasks"]
+    workers, tasks = spec.workers, spec.tasks
     t0 = time.perf_counter()
     strategy.start(workers, call)
-    send(type="startup", startup_s=time.perf_counter() - t0)
-    gil = contention.Probe(spec["strategy"], enabled=spec.get("gil_contention", True))
+    send(protocol.Startup(time.perf_counter() - t0))
+    gil = contention.Probe(spec.strategy, enabled=spec.gil_contention)
     try:
         try:
-            strategy.run(call, min(tasks, workers) if spec.get("short_warmup", True) else tasks)
-        except strategies.Unavailable as exc:  # found out only by running it (e.g. an import inside the task)
-            send(type="skipped", reason=str(exc))
+            strategy.run(call, min(tasks, workers) if spec.short_warmup else tasks)
+        except strategies.Unavailable as exc:  # found only by running it (an import in the task)
+            send(protocol.Skipped(str(exc)))
             return
         results: list[Any] = []
-        for _ in range(spec["samples"]):
+        for _ in range(spec.samples):
             gil.begin()
             q0 = run_queue()
             c0 = cpu_seconds()
@@ -185,43 +210,43 @@ def run(spec: dict, send) -> None:
             wall = time.perf_counter() - t0
             cpu = cpu_seconds() - c0
             queued = run_queue_s(q0)
-            send(type="sample", wall_s=wall, cpu_s=cpu, rss_mb=peak_rss_mb(), run_queue_s=queued, **gil.read(wall))
-        digest = checksum(results) if spec.get("compare_results", True) else None
-        send(type="done", checksum=digest, note=join_notes(strategy.note, watch.note()), gil_contention_reason=gil.reason)
+            send(protocol.Sample(wall, cpu, peak_rss_mb(), queued, **gil.read(wall)))
+        digest = checksum(results) if spec.compare_results else None
+        send(protocol.Done(digest, join_notes(strategy.note, watch.note()), gil.reason))
     finally:
         strategy.close()
         gil.close()
 
 
 @contextlib.contextmanager
-def call_fixture(spec: dict) -> Iterator[None]:
+def call_fixture(spec: TrialSpec) -> Iterator[None]:
     """Enter the call's per-trial fixture (``Call.fixture``, e.g. a database file) around the
     whole trial, calibration included, and add what it yields to the task's kwargs."""
-    path = spec["call"].get("fixture")
+    path = spec.call.get("fixture")
     if not path:
         yield
         return
     from gilbench.workloads import resolve
 
     with resolve(path)() as extra:
-        spec["call"]["kwargs"] = {**spec["call"].get("kwargs", {}), **extra}
+        spec.call["kwargs"] = {**spec.call.get("kwargs", {}), **extra}
         yield
 
 
 def main() -> None:
     out = os.fdopen(int(os.environ["GILBENCH_RESULT_FD"]), "w", buffering=1)
 
-    def send(**message: Any) -> None:
-        out.write(json.dumps(message) + "\n")
+    def send(message: protocol.Message) -> None:
+        out.write(message.to_json() + "\n")
 
-    spec = json.loads(sys.stdin.read())
+    spec = TrialSpec.from_json(sys.stdin.read())
     # The user's modules are found from the directory gilbench was started in.
-    sys.path.insert(0, spec.get("cwd") or os.getcwd())
+    sys.path.insert(0, spec.cwd or os.getcwd())
     try:
         with call_fixture(spec):
             run(spec, send)
     except BaseException as exc:  # report everything, including SystemExit from user code
-        send(type="error", error=_describe(exc), traceback=traceback.format_exc()[-4000:])
+        send(protocol.Failed(_describe(exc), traceback=traceback.format_exc()[-4000:]))
     finally:
         out.close()
 

@@ -26,9 +26,10 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from gilbench.report.export import as_number, fmt_seconds, row_note
+from gilbench.documents import RESULT_KINDS, SCHEMA, kind_of, load
+from gilbench.report.format import MISSING, as_number, fmt_seconds, row_note
+from gilbench.report.terminal import TONE_STYLE
 
-SCHEMA = "gilbench/1"
 Z95 = 1.96
 MEDIAN_SE_FACTOR = 1.2533  # sqrt(pi / 2)
 MIN_CHANGE = 0.10
@@ -57,10 +58,10 @@ def compare(
 ) -> dict[str, Any]:
     """Compare results document ``b`` against baseline ``a``; returns a ``kind: compare`` dict.
 
-    Raises ``ValueError`` when either input is not a gilbench/1 run or bench document.
+    Raises ``ValueError`` when either input is not a run or bench document
+    (``gilbench.documents.load``'s one-line message, or which kind it is instead).
     """
-    _check(a, "A")
-    _check(b, "B")
+    a, b = _check(a, "A"), _check(b, "B")
     rows_a, rows_b = _results(a), _results(b)
     pythons_a, pythons_b = _pythons(a, rows_a), _pythons(b, rows_b)
     match_python = not (len(pythons_a) == 1 and len(pythons_b) == 1 and pythons_a != pythons_b)
@@ -89,11 +90,11 @@ def compare(
     }
 
 
-def _check(doc: object, name: str) -> None:
-    if not isinstance(doc, Mapping) or doc.get("schema") != SCHEMA:
-        raise ValueError(f"{name} is not a {SCHEMA} results document")
-    if doc.get("kind") in ("web", "compare") or "web_results" in doc:
-        raise ValueError(f"{name} is a {doc.get('kind', 'web')} document; compare needs run or bench results")
+def _check(doc: Mapping[str, Any], name: str) -> dict[str, Any]:
+    checked = load(doc, name)
+    if kind_of(checked) not in RESULT_KINDS:
+        raise ValueError(f"{name} is a {kind_of(checked)} document; compare needs run or bench results")
+    return checked
 
 
 def _results(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -263,6 +264,10 @@ def _workers(value: object) -> str:
     return "" if value is None else str(value)
 
 
+VERDICT_TONE = {"faster": "faster", "slower": "slower", "unchanged": "dim", "not comparable": "warn"}
+"""The tone (``gilbench.report.format``) of a compared row, by verdict."""
+
+
 def _columns(result: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     header = ["workload", "strategy", "workers", "A median", "B median", "change"]
     body = [
@@ -320,16 +325,16 @@ def compare_table(result: Mapping[str, Any]) -> Table:
     for name, justify in (("workload", "left"), ("strategy", "left"), ("workers", "right"),
                           ("A median", "right"), ("B median", "right"), ("change", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    styles = {"faster": "green", "slower": "red", "unchanged": "dim", "not comparable": "yellow"}
     header, body = _columns(result)
     for r, cells in zip(result.get("rows", []), body):
-        table.add_row(*(Text(c) for c in cells), style=styles.get(r.get("verdict"), ""))
+        style = TONE_STYLE.get(VERDICT_TONE.get(r.get("verdict"), ""), "")
+        table.add_row(*(Text(c) for c in cells), style=style)
     for side, key in (("A", "only_in_a"), ("B", "only_in_b")):
         for r in result.get(key, []):
             median = fmt_seconds(r.get("median_s"))
             table.add_row(
                 Text(str(r.get("workload"))), Text(str(r.get("strategy"))), Text(_workers(r.get("workers"))),
-                Text(median if side == "A" else ""), Text(median if side == "B" else ""),
+                Text(median if side == "A" else MISSING), Text(median if side == "B" else MISSING),
                 Text(f"only in {side}"), style="dim",
             )
     return table

@@ -19,16 +19,26 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from gilbench._version import __version__
 from gilbench import strategies as strategy_registry
-from gilbench.report.export import (
+from gilbench._version import __version__
+from gilbench.documents import kind_of as doc_kind
+from gilbench.documents import load
+from gilbench.report.format import (
+    MISSING,
+    RECOMMENDATION_COLUMNS,
+    RESULT_COLUMNS,
+    WEB_COLUMNS,
+    Cell,
+    Column,
+    Span,
     as_number,
-    doc_kind,
+    classification_help,
     fmt_ci,
     fmt_factor,
     fmt_num,
     fmt_pct,
     fmt_seconds,
+    shown_columns,
 )
 from gilbench.report.svg import (
     DASHES,
@@ -42,19 +52,10 @@ from gilbench.report.svg import (
     tint,
 )
 
-SCHEMA = "gilbench/1"
 TIMES = "\u00d7"
 
 STRATEGY_MARKERS = {"sequential": "square", "threads": "triangle", "processes": "circle", "asyncio": "diamond"}
 IDEAL_COLOR = "#9aa0a6"
-
-CLASSIFICATIONS = {
-    "cpu-python": "pure-Python CPU work: holds the GIL, threads cannot run it in parallel",
-    "cpu-native-releases-gil": "native code that releases the GIL: threads run in parallel",
-    "cpu-native-holds-gil": "native code that holds the GIL: threads take turns",
-    "io": "waits on I/O: the GIL is released while waiting",
-    "mixed": "part CPU, part I/O",
-}
 
 CSS = """
 :root{--ink:#1f2328;--muted:#57606a;--line:#d0d7de;--soft:#f6f8fa;--accent:#0969da}
@@ -95,6 +96,7 @@ table.verdict{font-size:14.5px}
 .verdict-faster{background:#dafbe1;color:#116329}
 .verdict-slower{background:#ffebe9;color:#a40e26}
 .verdict-unchanged,.verdict-not{background:#eaeef2;color:#424a53}
+.speedup-much-faster{color:#116329;font-weight:600}.speedup-faster{color:#116329}.speedup-slower{color:#a40e26}
 .err{color:#a40e26}
 .note{color:var(--muted);font-size:13px}
 .rec{background:var(--soft);border-left:4px solid var(--accent);padding:8px 12px;margin:6px 0 12px;
@@ -124,7 +126,7 @@ def _e(value: object) -> str:
 def _value(value: object) -> str:
     """A scalar or structure as readable escaped text."""
     if value is None:
-        return "—"
+        return MISSING
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (dict, list)):
@@ -177,11 +179,6 @@ def _badge(text: object, css: str = "", title: str | None = None) -> str:
     return f'<span class="badge {_e(css)}"{tip}>{_e(text)}</span>'
 
 
-def _status(row: Mapping[str, Any]) -> str:
-    status = str(row.get("status") or "ok")
-    return _badge(status, f"status-{status}")
-
-
 def _long_text(text: str, css: str = "") -> str:
     """Escaped text; a multi-line message shows its first line and folds the rest."""
     cls = f' class="{css}"' if css else ""
@@ -191,15 +188,39 @@ def _long_text(text: str, css: str = "") -> str:
     return f"<details><summary><span{cls}>{_e(first)}</span></summary><pre>{_e(text)}</pre></details>"
 
 
-def _note_cell(row: Mapping[str, Any]) -> str:
-    parts = []
-    if row.get("error"):
-        parts.append(_long_text(str(row["error"]), "err"))
-    if row.get("reason"):
-        parts.append(_long_text(str(row["reason"])))
-    if row.get("note"):
-        parts.append(f'<span class="note">{_e(row["note"])}</span>')
-    return "<br>".join(parts)
+# A tone of ``gilbench.report.format`` as a badge's class, or as a span's class.
+_BADGE = {"ok": "status-ok", "warn": "status-skipped", "bad": "status-error"}
+_CLASS = {"dim": "note", "error": "err", "mono": "mono", "much-faster": "speedup-much-faster",
+          "faster": "speedup-faster", "slower": "speedup-slower"}
+
+
+def _span(span: Span) -> str:
+    if not span.text:
+        return ""
+    if span.tone in _BADGE:
+        return _badge(span.text, _BADGE[span.tone])
+    if span.tone == "tag" and span.text != MISSING:
+        return _badge(span.text, title=classification_help(span.text) or None)
+    if span.tone == "strong":
+        return f"<b>{_e(span.text)}</b>"
+    if span.tone == "doc":  # the number of a document in this report
+        return f'<a href="#doc-{_e(span.text)}">#{_e(span.text)}</a>'
+    css = _CLASS.get(span.tone, "")
+    if "\n" in span.text.strip():
+        return _long_text(span.text, css)
+    return f'<span class="{css}">{_e(span.text)}</span>' if css else _e(span.text)
+
+
+def _cell(cell: Cell) -> str:
+    """A cell of ``gilbench.report.format`` as escaped HTML."""
+    return "".join(_span(span) for span in cell)
+
+
+def _columns_table(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], css_class: str,
+                   tr_class: Callable[[Mapping[str, Any]], str] = lambda r: "") -> str:
+    """An HTML table of ``rows`` with ``columns``; ``tr_class(row)`` classes each row."""
+    return _table([(_e(c.title), c.numeric) for c in columns],
+                  [(tr_class(r), [_cell(c.cell(r)) for c in columns]) for r in rows], css_class)
 
 
 def _created(doc: Mapping[str, Any]) -> str:
@@ -223,7 +244,7 @@ def _doc_title(i: int, doc: Mapping[str, Any]) -> str:
 
 def _web_claim(doc: Mapping[str, Any]) -> str | None:
     """The web lab's check of the post's claim, or None when the document cannot say it."""
-    from gilbench.weblab.lab import verdict
+    from gilbench.report.web import verdict
 
     try:
         return verdict(doc)  # type: ignore[arg-type]
@@ -236,26 +257,9 @@ def _verdict_section(docs: Sequence[Mapping[str, Any]]) -> str:
     several = len({i for i, _ in recs}) > 1
     parts = ['<section id="verdict"><h2>Verdict</h2>']
     if recs:
-        header = [("Workload", False), ("Python", False), ("Classification", False), ("Use", False),
-                  ("Workers", True), ("Speedup", True), ("Why", False)]
-        if several:
-            header.insert(0, ("Doc", True))
-        rows = []
-        for i, r in recs:
-            cls = str(r.get("classification") or "")
-            cells = [
-                f'<span class="mono">{_e(r.get("workload"))}</span>',
-                _e(r.get("python")),
-                _badge(cls, title=CLASSIFICATIONS.get(cls)) if cls else "—",
-                f"<b>{_e(r.get('strategy'))}</b>",
-                _value(r.get("workers")),
-                f"<b>{_e(fmt_factor(r.get('speedup'), TIMES))}</b>",
-                f'<span class="why">{_e(r.get("why"))}</span>',
-            ]
-            if several:
-                cells.insert(0, f'<a href="#doc-{i}">#{i}</a>')
-            rows.append(("", cells))
-        parts.append(_table(header, rows, "verdict"))
+        doc_column = Column("Doc", lambda r: (Span(str(r["doc"]), "doc"),), numeric=True)
+        columns = [doc_column] * several + list(RECOMMENDATION_COLUMNS)
+        parts.append(_columns_table(columns, [{**r, "doc": i} for i, r in recs], "verdict"))
         parts.append(
             '<p class="note">Speedup is against <code>sequential</code> on the same tasks and '
             "interpreter. A difference counts only when it is significant and at least 10%; "
@@ -383,30 +387,9 @@ def _workload_charts(i: int, j: int, workload: str, rows: Sequence[Mapping[str, 
 
 
 def _results_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    several = len({str(r.get("python")) for r in rows}) > 1
-    header = [("Strategy", False), ("Workers", True), ("Tasks", True), ("Status", False),
-              ("Wall median ± stdev, n", True), ("CPU util", True), ("Speedup, 95% CI", True),
-              ("GIL", True), ("RSS MB", True), ("Startup", True), ("Notes", False)]
-    if several:
-        header.insert(0, ("Python", False))
-    out = []
-    for r in rows:
-        wall = r.get("wall_s") if isinstance(r.get("wall_s"), Mapping) else {}
-        wall_cell = "—"
-        if wall:
-            wall_cell = (f"{_e(fmt_seconds(wall.get('median')))} <span class=\"note\">± "
-                         f"{_e(fmt_seconds(wall.get('stdev')))}, {_value(wall.get('n'))}</span>")
-        ci = fmt_ci(r.get("speedup_ci95"), "")
-        speedup = _e(fmt_factor(r.get("speedup"), TIMES)) + (f' <span class="note">{_e(ci)}</span>' if ci else "")
-        cells = [
-            _e(r.get("strategy")), _value(r.get("workers")), _value(r.get("tasks")), _status(r), wall_cell,
-            _e(fmt_num(r.get("cpu_util"))), speedup, _e(fmt_pct(r.get("gil_contention"))),
-            _e(fmt_num(r.get("max_rss_mb"), 1)), _e(fmt_seconds(r.get("startup_s"))), _note_cell(r),
-        ]
-        if several:
-            cells.insert(0, _e(r.get("python")))
-        out.append((f"row-{r.get('status') or 'ok'}", cells))
-    return _table(header, out, "results")
+    # One workload per table: its name is the section's heading.
+    columns = [c for c in shown_columns(RESULT_COLUMNS, rows) if c.title != "Workload"]
+    return _columns_table(columns, rows, "results", lambda r: f"row-{r.get('status') or 'ok'}")
 
 
 def _run_section(i: int, doc: Mapping[str, Any]) -> str:
@@ -426,7 +409,7 @@ def _run_section(i: int, doc: Mapping[str, Any]) -> str:
         )
         classes = dict.fromkeys(str(r["classification"]) for r in recs
                                 if str(r.get("workload")) == workload and r.get("classification"))
-        badges = "".join(" " + _badge(c, title=CLASSIFICATIONS.get(c)) for c in classes)
+        badges = "".join(" " + _span(Span(c, "tag")) for c in classes)
         parts.append(f'<section class="workload" id="d{i}-w{j}">'
                      f'<h3><span class="mono">{_e(workload)}</span>{badges}</h3>')
         for r in recs:
@@ -534,45 +517,15 @@ def _web_section(i: int, doc: Mapping[str, Any]) -> str:
         )
 
     # Columns that hold one value for every row (threadpool, mode) are stated once, above.
-    varying = {k for k in ("threadpool", "mode") if len({_value(r.get(k)) for r in rows}) > 1}
-    header = [("Variant", False), ("Server workers", True), ("Users", True)]
-    header += [("Threadpool", True)] * ("threadpool" in varying) + [("Mode", False)] * ("mode" in varying)
-    header += [("RPS", True), ("Expected RPS", True), ("Requests", True), ("Errors / timeouts", True),
-               ("p50 ms", True), ("p95 ms", True), ("p99 ms", True), ("max ms", True),
-               ("CPU server / generator", True), ("Flags", False)]
-    body = []
-    for r in sorted(rows, key=lambda r: (variants.index(str(r.get("variant"))),
-                                         _workers_key(r.get("server_workers")), _workers_key(r.get("concurrency")))):
-        lat = r.get("latency_ms") if isinstance(r.get("latency_ms"), Mapping) else {}
-        flags = []
-        if r.get("above_half_ceiling"):
-            flags.append(_badge("near generator ceiling", "status-error",
-                                "above half the load generator's ceiling: the client may be the bottleneck"))
-        if (as_number(r.get("errors")) or 0) > 0 or (as_number(r.get("timeouts")) or 0) > 0:
-            flags.append(_badge("failures", "status-error"))
-        cells = [f'<span class="mono nowrap">{_e(r.get("variant"))}</span>', _value(r.get("server_workers")),
-                 _value(r.get("concurrency"))]
-        cells += [_value(r.get("threadpool"))] * ("threadpool" in varying) + [_e(r.get("mode"))] * ("mode" in varying)
-        cells += [
-            _e(fmt_num(r.get("rps"), 1)), _e(fmt_num(r.get("expected_rps"), 1)), _value(r.get("requests")),
-            f"{_value(r.get('errors'))} / {_value(r.get('timeouts'))}",
-            *(_e(_fmt_ms(lat.get(p))) for p in ("p50", "p95", "p99", "max")),
-            f"{_e(fmt_seconds(r.get('server_cpu_s')))} / {_e(fmt_seconds(r.get('generator_cpu_s')))}",
-            " ".join(flags),
-        ]
-        body.append(("", cells))
-    parts.append(_table(header, body, "web"))
+    ordered = sorted(rows, key=lambda r: (variants.index(str(r.get("variant"))),
+                                          _workers_key(r.get("server_workers")),
+                                          _workers_key(r.get("concurrency"))))
+    parts.append(_columns_table(shown_columns(WEB_COLUMNS, rows), ordered, "web"))
     parts.append("</section>")
     return "".join(parts)
 
 
 # -- compare ---------------------------------------------------------------------------------------
-
-def _fmt_ms(value: object) -> str:
-    """A latency in ms: whole milliseconds from 100 ms up, one decimal below."""
-    v = as_number(value)
-    return "—" if v is None else f"{v:,.0f}" if abs(v) >= 100 else f"{v:.1f}"
-
 
 def _compare_section(i: int, doc: Mapping[str, Any]) -> str:
     a = doc.get("a") if isinstance(doc.get("a"), Mapping) else {}
@@ -596,7 +549,7 @@ def _compare_section(i: int, doc: Mapping[str, Any]) -> str:
             median = _e(fmt_seconds(r.get("median_s")))
             rows.append(("row-skipped", [
                 f'<span class="mono">{_e(r.get("workload"))}</span>', _e(r.get("strategy")), _value(r.get("workers")),
-                median if side == "A" else "—", median if side == "B" else "—",
+                median if side == "A" else MISSING, median if side == "B" else MISSING,
                 _badge(f"only in {side}", "verdict-not"), f'<span class="note">{_e(r.get("note") or "")}</span>',
             ]))
     parts.append(_table(header, rows, "compare"))
@@ -685,17 +638,14 @@ def _commands_section(docs: Sequence[Mapping[str, Any]]) -> str:
 def _check(docs: object) -> list[Mapping[str, Any]]:
     if not isinstance(docs, Sequence) or isinstance(docs, (str, bytes)) or not docs:
         raise ValueError("render_html needs a non-empty list of gilbench documents")
-    for n, doc in enumerate(docs, 1):
-        if not isinstance(doc, Mapping) or doc.get("schema") != SCHEMA:
-            found = doc.get("schema") if isinstance(doc, Mapping) else type(doc).__name__
-            raise ValueError(f"document {n} is not a {SCHEMA} document (schema: {found!r})")
-    return list(docs)
+    return [load(doc, f"document {n}") for n, doc in enumerate(docs, 1)]
 
 
 def render_html(docs: Sequence[Mapping[str, Any]]) -> str:
     """Render run, bench, web and compare documents as one self-contained HTML page.
 
-    Raises ``ValueError`` when ``docs`` is empty or holds something other than gilbench/1 documents.
+    Raises ``ValueError`` when ``docs`` is empty or holds something that is not a gilbench
+    document (``gilbench.documents.load``'s one-line message).
     """
     docs = _check(docs)
     sections = {"run": _run_section, "bench": _run_section, "web": _web_section, "compare": _compare_section}

@@ -6,7 +6,8 @@ from rich.table import Table
 from rich.text import Text
 
 from gilbench.engine.venvs import requirement_name, requirements
-from gilbench.report.terminal import STATUS_STYLE
+from gilbench.report.format import MISSING, fmt_factor, fmt_seconds, speedup_band, status_cell
+from gilbench.report.terminal import TONE_STYLE, rich_cell
 
 
 def found_table(rows: list[tuple[str, dict | None, str, str]]) -> Table:
@@ -64,18 +65,17 @@ def side_by_side_table(doc: dict) -> Table | None:
 
 def _cell(row: dict | None) -> Text:
     if row is None:
-        return Text("-")
+        return Text(MISSING)
     if row["status"] != "ok" or not row.get("wall_s"):
+        text = rich_cell(status_cell(row))
         detail = row.get("error") or row.get("reason") or ""
-        text = Text(row["status"], style=STATUS_STYLE.get(row["status"], ""))
         if detail:
             text.append(f": {detail}", style="dim")
         return text
-    text = Text(f"{row['wall_s']['median']:.3f} s")
+    text = Text(fmt_seconds(row["wall_s"]["median"]))
     speedup = row.get("speedup")
     if speedup is not None and row["strategy"] != "sequential":
-        style = "bold green" if speedup >= 1.5 else ("green" if speedup >= 1.1 else ("red" if speedup < 0.9 else ""))
-        text.append(f"  {speedup:.2f}x", style=style)
+        text.append(f"  {fmt_factor(speedup)}", style=TONE_STYLE.get(speedup_band(speedup), ""))
     return text
 
 

@@ -1,71 +1,64 @@
-"""Terminal output as pure functions that build rich renderables from a results document."""
+"""Terminal output as pure functions that build rich renderables from a results document.
+
+The columns and the text of every cell come from ``gilbench.report.format``; this module only
+says how a cell looks in a terminal (:data:`TONE_STYLE`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 
 from gilbench.analysis.recommend import task_table
+from gilbench.report.format import (
+    MISSING,
+    RECOMMENDATION_COLUMNS,
+    RESULT_COLUMNS,
+    Cell,
+    Column,
+    fmt_num,
+    shown_columns,
+)
 
-STATUS_STYLE = {"ok": "green", "skipped": "yellow", "error": "red", "timeout": "red"}
+TONE_STYLE = {
+    "dim": "dim", "strong": "bold", "error": "red", "ok": "green", "warn": "yellow", "bad": "red",
+    "much-faster": "bold green", "faster": "green", "slower": "red",
+}
+"""A cell tone (``gilbench.report.format``) as a rich style; tones not listed are plain."""
 
 
-def _num(value: float | None, fmt: str) -> str:
-    return "-" if value is None else format(value, fmt)
+def rich_cell(cell: Cell) -> Text:
+    """A cell as rich ``Text``: data is never read as markup."""
+    out = Text()
+    for span in cell:
+        out.append(span.text, style=TONE_STYLE.get(span.tone, ""))
+    return out
 
 
-def speedup_text(row: dict) -> Text:
-    s = row.get("speedup")
-    if s is None:
-        return Text("-")
-    ci = row.get("speedup_ci95")
-    style = "bold green" if s >= 1.5 else ("green" if s >= 1.1 else ("red" if s < 0.9 else ""))
-    text = Text(f"{s:.2f}x", style=style)
-    if ci:
-        text.append(f" [{ci[0]:.2f}-{ci[1]:.2f}]", style="dim")
-    return text
+def rich_table(title: str, columns: Sequence[Column], rows: Sequence[Mapping[str, Any]],
+               **options: Any) -> Table:
+    """A rich Table of ``rows`` with ``columns`` (``options`` go to ``Table``, e.g. caption)."""
+    table = Table(title=title, title_justify="left", header_style="bold", **options)
+    for c in columns:
+        # Folded, never cut: a long name or error stays whole.
+        table.add_column(c.title, justify="right" if c.numeric else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(rich_cell(c.cell(row)) for c in columns))
+    return table
 
 
 def results_table(doc: dict) -> Table:
-    multi_python = len({r["python"] for r in doc["results"]}) > 1
-    table = Table(title="Measurements", title_justify="left", header_style="bold")
-    for col in ["workload", *(["python"] if multi_python else []), "strategy", "workers", "tasks", "median wall", "speedup [95% CI]", "CPU util", "GIL", "peak RSS", "status"]:
-        table.add_column(col, justify="right" if col in ("workers", "tasks", "median wall", "CPU util", "GIL", "peak RSS") else "left")
-    for r in doc["results"]:
-        wall = r.get("wall_s")
-        wall_text = "-" if not wall else f"{wall['median']:.3f} s ±{wall['stdev'] / wall['mean'] * 100 if wall['mean'] else 0:.0f}%"
-        # An ok row's reason says why a metric is missing (e.g. GIL contention in processes).
-        detail = r.get("error") or ("; ".join(filter(None, (r.get("note"), r.get("reason")))) if r["status"] == "ok" else r.get("reason")) or ""
-        status = Text(r["status"], style=STATUS_STYLE.get(r["status"], ""))
-        if detail:
-            status.append(f" {detail}", style="dim")
-        table.add_row(
-            r["workload"],
-            *([r["python"]] if multi_python else []),
-            r["strategy"],
-            str(r["workers"]),
-            str(r["tasks"]),
-            wall_text,
-            speedup_text(r),
-            _num(r.get("cpu_util"), ".2f"),
-            _num(r.get("gil_contention"), ".2f"),
-            "-" if r.get("max_rss_mb") is None else f"{r['max_rss_mb']:.0f} MB",
-            status,
-        )
-    return table
+    """Every measurement of a run or bench document (the Python column only with several)."""
+    rows = doc["results"]
+    return rich_table("Measurements", shown_columns(RESULT_COLUMNS, rows), rows)
 
 
 def recommendations_table(doc: dict) -> Table:
-    table = Table(title="Verdict", title_justify="left", header_style="bold")
-    for col in ("workload", "python", "class", "use", "speedup", "why"):
-        table.add_column(col, overflow="fold")
-    for rec in doc["recommendations"]:
-        table.add_row(
-            rec["workload"], rec["python"], rec["classification"] or "-",
-            Text(f"{rec['strategy']}" + (f" x{rec['workers']}" if rec["workers"] > 1 else ""), style="bold"),
-            _num(rec["speedup"], ".2f") + "x", rec["why"],
-        )
-    return table
+    """The verdict: one recommendation per workload and interpreter."""
+    return rich_table("Verdict", RECOMMENDATION_COLUMNS, doc["recommendations"])
 
 
 def task_type_table(doc: dict) -> Table:
@@ -95,18 +88,18 @@ def scaling_table(doc: dict) -> Table:
         points = "  ".join(f"{p['workers']}: {p['speedup']:.2f}x" for p in e["points"])
         # Above 1 only says "slower than one worker": the exact value is in the JSON.
         karp = "  ".join(f"{p['workers']}: {p['karp_flatt']:.2f}" if p["karp_flatt"] <= 1 else f"{p['workers']}: >1"
-                         for p in e["points"] if p["karp_flatt"] is not None) or "-"
+                         for p in e["points"] if p["karp_flatt"] is not None) or MISSING
         predicted = e.get("predicted")
         table.add_row(
             e["workload"], *([e["python"]] if multi_python else []), e["strategy"], points, karp,
-            _num(e.get("serial_fraction"), ".2f"), ", ".join(map(str, e.get("fit_workers") or [])) or "-",
-            " / ".join(f"{predicted[k]:.1f}x" for k in ("8", "16", "64")) if predicted else "-",
+            fmt_num(e.get("serial_fraction")), ", ".join(map(str, e.get("fit_workers") or [])) or MISSING,
+            " / ".join(f"{predicted[k]:.1f}x" for k in ("8", "16", "64")) if predicted else MISSING,
         )
     return table
 
 
 def warning_lines(doc: dict) -> list[str]:
-    # With several interpreters, say which one a row's warning is about.
+    """'warning: ...' lines, naming the interpreter when a document ran several."""
     multi_python = len({r["python"] for r in doc.get("results", [])}) > 1
     lines = []
     for w in doc.get("warnings", []):

@@ -8,12 +8,13 @@ terminal reaches only gilbench, which then stops them in order.
 from __future__ import annotations
 
 import os
-import select
 import signal
 import socket
 import subprocess
 import time
 from collections.abc import Sequence
+
+from gilbench.jsonlines import DeadlineExceeded, LineReader
 
 
 class ServiceError(RuntimeError):
@@ -33,29 +34,26 @@ def read_ready_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str:
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     seen: list[str] = []
-    fd = proc.stdout.fileno()
-    buf = b""
+    reader = LineReader(proc.stdout.fileno(), poll_s=0.2)
+
+    def exited_early() -> None:
+        if proc.poll() is not None:
+            raise ServiceError(f"exited with code {proc.returncode}: {' '.join(seen[-3:])}".strip())
+
     while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
+        try:
+            line = reader.readline(deadline, on_idle=exited_early)
+        except DeadlineExceeded:
             stop(proc)
-            raise ServiceError(f"not ready after {timeout:.0f} s: {' '.join(seen[-3:])}".strip())
-        ready, _, _ = select.select([fd], [], [], min(left, 0.2))
-        if not ready:
-            if proc.poll() is not None:
-                raise ServiceError(f"exited with code {proc.returncode}: {' '.join(seen[-3:])}".strip())
-            continue
-        chunk = os.read(fd, 65536)
-        if not chunk:
+            said = " ".join(seen[-3:])
+            raise ServiceError(f"not ready after {timeout:.0f} s: {said}".strip()) from None
+        if line is None:
             proc.wait(timeout=5)
             raise ServiceError(f"exited with code {proc.returncode}: {' '.join(seen[-3:])}".strip())
-        buf += chunk
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            text = line.decode(errors="replace").strip()
-            if text.startswith(prefix):
-                return text[len(prefix):].strip()
-            seen.append(text)
+        text = line.decode(errors="replace").strip()
+        if text.startswith(prefix):
+            return text[len(prefix):].strip()
+        seen.append(text)
 
 
 def stop(proc: subprocess.Popen, grace: float = 2.0) -> None:
@@ -118,9 +116,8 @@ def _killpg(pgid: int, sig: int) -> None:
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a child Python: this one, with gilbench importable."""
-    import gilbench
-
-    src = os.path.dirname(os.path.dirname(os.path.abspath(gilbench.__file__)))
+    # The directory holding the gilbench package (src/ in a checkout): services/ is two levels in.
+    src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ)
     paths = [src] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != src]
     env["PYTHONPATH"] = os.pathsep.join(paths)

@@ -123,9 +123,11 @@ def measure(args: argparse.Namespace, console: Console) -> dict:
 
 
 def print_results(doc: dict, console: Console) -> None:
-    from gilbench.weblab.lab import format_lessons, format_table
+    """Print a web document: its table, one lesson per variant, the claim check, the warnings."""
+    from gilbench.report.web import web_table
+    from gilbench.weblab.theory import format_lessons
 
-    console.print(format_table(doc))
+    console.print(web_table(doc))
     for line in format_lessons(doc):
         console.print(f"- {line}", highlight=False)
     for warning in doc["warnings"]:
@@ -133,4 +135,5 @@ def print_results(doc: dict, console: Console) -> None:
 
 
 def failed(doc: dict) -> bool:
+    """Whether a measurement of the web document failed (the command then exits 1)."""
     return any(row["error"] for row in doc["web_results"])

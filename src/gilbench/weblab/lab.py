@@ -22,13 +22,10 @@ machine, minutes apart. A 1-worker and a 2-worker figure from one server each ar
 per process; rounds (1 worker, 2 workers, 1 worker, ...) and the median of them are what
 pyperf would do. I/O cells are measured once: the slow service's delay sets them.
 
-Queueing theory used for ``expected_rps`` (closed loop, zero think time, service time =
-the slow service's delay): ``m`` requests in service at once give ``min(users, m) / delay``,
-with ``m`` = threadpool x workers for ``def`` + requests, users for ``async def`` + an async
-client, and workers for ``async def`` + requests (the event loop is the only "thread").
-CPU variants are bounded by cores: ``min(users, workers, cores) / cpu time per request``.
+Queueing theory (``expected_rps``), lessons and warnings are pure functions in
+``gilbench.weblab.theory``; the table is ``gilbench.report.web``.
 
-Results JSON (schema ``gilbench/1``, ``kind: web``); rows in ``web_results``:
+Results JSON (``kind: web``, schema ``documents.schema_for("web")``); rows in ``web_results``:
 ``variant, concurrency, server_workers, threadpool, mode (closed|open), rps, requests,
 errors, timeouts, latency_ms{p50,p95,p99,max}, server_cpu_s, generator_cpu_s,
 other_cpu_s, above_half_ceiling, expected_rps, lesson, offered_rps and send_lag_ms_max (open
@@ -42,35 +39,29 @@ falls short.
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import platform
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import psutil
-from rich.table import Table
 
+from gilbench.documents import SCHEMA
+from gilbench.engine.environment import capture, usable_cores
+from gilbench.report.format import plural
 from gilbench.services.delay_server import DelayServer, raise_fd_limit
 from gilbench.weblab import VARIANTS, UsageError
 from gilbench.weblab.loadgen import LoadGenerator, LoadResult, LoadSpec, measure_ceiling
 from gilbench.weblab.server import UvicornServer
+from gilbench.weblab.theory import CPU_VARIANTS, explain, keep_median, lab_warnings, new_row
 from gilbench.workloads.cpu import count
 
-SCHEMA = "gilbench/1"
 LOOP = "uvloop"
 HTTP = "httptools"
 CPU_REQUEST_TARGET_S = 0.030
 """CPU work per sync-cpu/async-cpu request: inside the 20-50 ms the lab is designed for."""
 CEILING_MIN_USERS = 50
 CEILING_RUNS = 2
-OFF_THEORY = 0.15
-"""An I/O row further than this from its expected RPS gets a warning."""
-NOISY_CORES = 0.25
-"""Other processes using more than this many cores during a window get a warning."""
-CPU_VARIANTS = ("sync-cpu", "async-cpu")
-BUSIER = 0.05
-"""async-cpu keeping its cores this much busier than sync-cpu is worth a sentence."""
 
 Progress = Callable[[int, int, str], None]
 
@@ -91,27 +82,6 @@ def _timed(fn: Callable[[int], object], n: int) -> float:
     start = time.perf_counter()
     fn(n)
     return time.perf_counter() - start
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def expected_rps(variant: str, users: int, workers: int, threadpool: int, delay_s: float,
-                 cpu_s: float | None, cores: int) -> float | None:
-    """Queueing-theory throughput of a closed loop with zero think time (see module doc)."""
-    if variant == "sync-io":
-        return min(users, threadpool * workers) / delay_s
-    if variant == "async-io":
-        return users / delay_s
-    if variant == "async-blocking":
-        return min(users, workers) / delay_s
-    if variant in CPU_VARIANTS and cpu_s:
-        return min(users, workers, cores) / cpu_s
-    return None
 
 
 def validate(variants: Sequence[str], concurrency: Sequence[int], server_workers: Sequence[int],
@@ -140,6 +110,10 @@ def validate(variants: Sequence[str], concurrency: Sequence[int], server_workers
 
 
 def environment(cpu_count: int, cpu_s: float) -> dict:
+    """The machine (``gilbench.engine.environment.capture``) plus the lab's own stack and loop.
+
+    ``cpu_count`` here is the counting loop's calibrated iterations, ``cpu_s`` their seconds.
+    """
     def version(dist: str) -> str | None:
         try:
             return importlib.metadata.version(dist)
@@ -147,18 +121,10 @@ def environment(cpu_count: int, cpu_s: float) -> dict:
             return None
 
     return {
-        "cpu_count": os.cpu_count(),
-        "usable_cores": usable_cores(),
-        "load_avg_1m": round(os.getloadavg()[0], 2),
+        **capture(),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "uvicorn": version("uvicorn"),
-        "fastapi": version("fastapi"),
-        "starlette": version("starlette"),
-        "anyio": version("anyio"),
-        "aiohttp": version("aiohttp"),
-        "requests": version("requests"),
+        **{dist: version(dist) for dist in ("uvicorn", "fastapi", "starlette", "anyio", "aiohttp", "requests")},
         "loop": LOOP,
         "http": HTTP,
         "generator": "aiohttp closed/open loop on uvloop, in its own process",
@@ -256,29 +222,29 @@ def run_lab(
                     key = (variant, users, workers, mode)
                     run = len(runs.get(key, [])) + 1
                     of = f", run {run} of {repeat}" if variant in CPU_VARIANTS and repeat > 1 else ""
-                    progress(done, total, f"{variant}, {users} users, {_workers(workers)}, {mode} loop{of}")
+                    progress(done, total, f"{variant}, {users} users, {plural(workers, 'worker')}, {mode} loop{of}")
                     spec = LoadSpec(
                         url=f"{srv.url}/{variant}", concurrency=users, duration_s=duration,
                         warmup_s=warmup, ramp_s=min(delay, warmup / 2), mode=mode,
                         rate=open_loop_rate if mode == "open" else None, timeout_s=timeout, drain_s=drain,
                     )  # fmt: skip
-                    row = _row(variant, users, workers, threadpool, mode, open_loop_rate)
+                    row = new_row(variant, users, workers, threadpool, mode, open_loop_rate)
                     if start_error:
                         row["error"] = start_error
                     else:
                         last = index == len(cells) - 1
                         start_error = _measure(gen, srv, spec, row, warnings, drain, last)
                     runs.setdefault(key, []).append(row)
-                    _keep_median(rows, runs[key])
+                    keep_median(rows, runs[key])
                     for each in rows:  # a CPU lesson compares with another row: refresh all
-                        _explain(each, doc, cpu_s, cores)
+                        explain(each, doc, cpu_s, cores)
                     done += 1
                     if checkpoint:
                         checkpoint(doc)
             finally:
                 srv.stop()
     progress(done, total, "done")
-    warnings.extend(_warnings(doc, cores))
+    warnings.extend(lab_warnings(doc, cores))
     return doc
 
 
@@ -299,14 +265,6 @@ def _services() -> Iterator[tuple[DelayServer, LoadGenerator]]:
         slow.stop()
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _workers(n: int) -> str:
-    return _plural(n, "worker")
-
-
 def _start(srv: UvicornServer) -> str | None:
     try:
         srv.start()
@@ -315,45 +273,11 @@ def _start(srv: UvicornServer) -> str | None:
         return f"server did not start: {exc}"
 
 
-def _row(variant: str, users: int, workers: int, threadpool: int, mode: str, rate: float | None) -> dict:
-    return {
-        "variant": variant, "concurrency": users, "server_workers": workers, "threadpool": threadpool,
-        "mode": mode, "rps": None, "requests": 0, "errors": 0, "timeouts": 0,
-        "latency_ms": {"p50": None, "p95": None, "p99": None, "max": None},
-        "server_cpu_s": None, "generator_cpu_s": None, "other_cpu_s": None, "above_half_ceiling": False,
-        "expected_rps": None, "lesson": "", "offered_rps": rate if mode == "open" else None,
-        "send_lag_ms_max": None, "window_s": None, "attempts": 0, "rps_runs": [], "error": None,
-    }  # fmt: skip
-
-
 def _busy_cpu_seconds() -> float:
     """CPU seconds the whole machine has spent busy since boot (all cores)."""
     times = psutil.cpu_times()
     # guest time is already inside user/nice; idle, iowait and steal are not ours to count.
     return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq"))
-
-
-def _noise_cores(row: dict) -> float:
-    """Cores other programs used during the row's window (0 when not measured)."""
-    if not row["window_s"] or row["other_cpu_s"] is None:
-        return 0.0
-    return row["other_cpu_s"] / row["window_s"]
-
-
-def _keep_median(rows: list[dict], runs: list[dict]) -> None:
-    """Put the cell's median-RPS run in ``rows`` (in place of its earlier pick), with all runs' RPS.
-
-    The median of an even count is the lower middle run; runs that failed are kept out
-    unless every run failed (then the first one, with its error).
-    """
-    ok = sorted((r for r in runs if r["error"] is None and r["rps"] is not None), key=lambda r: r["rps"])
-    pick = ok[(len(ok) - 1) // 2] if ok else runs[0]
-    pick.update(attempts=len(runs), rps_runs=[r["rps"] for r in runs])
-    for index, row in enumerate(rows):
-        if any(row is run for run in runs):
-            rows[index] = pick
-            return
-    rows.append(pick)
 
 
 def _measure(gen: LoadGenerator, srv: UvicornServer, spec: LoadSpec, row: dict, warnings: list[dict],
@@ -388,7 +312,7 @@ def _measure(gen: LoadGenerator, srv: UvicornServer, spec: LoadSpec, row: dict, 
     if last:
         return None
     if not srv.is_responsive(timeout=drain):
-        label = f"{row['variant']} at {row['concurrency']} users, {_workers(row['server_workers'])}"
+        label = f"{row['variant']} at {row['concurrency']} users, {plural(row['server_workers'], 'worker')}"
         warnings.append({
             "code": "server-restarted",
             "message": f"{label}: /health did not answer {drain:g} s after the window (a backlog of "
@@ -397,224 +321,3 @@ def _measure(gen: LoadGenerator, srv: UvicornServer, spec: LoadSpec, row: dict, 
         srv.stop()
         return _start(srv)
     return None
-
-
-def _explain(row: dict, doc: dict, cpu_s: float, cores: int) -> None:
-    """Set expected_rps, above_half_ceiling and the one-line lesson of a row."""
-    cfg = doc["config"]
-    delay = cfg["delay_s"]
-    users, workers, tp = row["concurrency"], row["server_workers"], row["threadpool"]
-    expected = expected_rps(row["variant"], users, workers, tp, delay, cpu_s, cores)
-    if expected is not None and row["mode"] == "open":
-        expected = min(expected, row["offered_rps"])
-    row["expected_rps"] = None if expected is None else round(expected, 1)
-    ceiling = doc["generator_ceiling_rps"]
-    row["above_half_ceiling"] = bool(ceiling and row["rps"] is not None and row["rps"] > ceiling / 2)
-    if row["error"]:
-        row["lesson"] = f"not measured: {row['error']}"
-        return
-    row["lesson"] = _lesson(row, doc, delay, cpu_s, cores)
-
-
-def _lesson(row: dict, doc: dict, delay: float, cpu_s: float, cores: int) -> str:
-    variant, users, workers, tp = row["variant"], row["concurrency"], row["server_workers"], row["threadpool"]
-    rps, exp = row["rps"], row["expected_rps"]
-    at = f"{rps:.3g} RPS at {users} users" if rps < 10 else f"{rps:.0f} RPS at {users} users"
-    if workers > 1:
-        at += f" on {workers} workers"
-    if row["mode"] == "open":
-        p99 = row["latency_ms"]["p99"]
-        p99_text = "no request succeeded" if p99 is None else f"p99 {p99:.0f} ms from the intended send time"
-        return f"{variant}, open loop at {row['offered_rps']:g} RPS offered: {at}; {p99_text}"
-    if variant == "sync-io":
-        pool = f"{tp}-thread pool" if workers == 1 else f"{tp}-thread pools"
-        slots = tp * workers
-        if users > slots:
-            return f"def + requests runs in AnyIO's {pool}: {at}, capped at {slots}/{delay:g} s = {exp:.0f}"
-        return f"def + requests runs in AnyIO's {pool}: {at}, all in flight ({users}/{delay:g} s = {exp:.0f})"
-    if variant == "async-blocking":
-        return (f"async def + requests serialises every request: {at} "
-                f"({min(users, workers)}/{delay:g} s = {exp:.3g}, one request per event loop)")
-    if variant == "async-io":
-        return f"async def + one shared aiohttp session: {at}, every user in flight ({users}/{delay:g} s = {exp:.0f})"
-    if variant in CPU_VARIANTS:
-        kind = "def" if variant == "sync-cpu" else "async def"
-        holds = "holds the GIL" if variant == "sync-cpu" else "blocks the event loop"
-        text = (f"{kind} + the pure-Python loop ({cpu_s * 1000:.0f} ms) {holds}: {at} "
-                f"(estimate {_plural(min(users, workers, cores), 'core')} / {cpu_s * 1000:.0f} ms = {exp:.0f})")
-        runs = [r for r in row["rps_runs"] if r is not None]
-        if len(runs) > 1:
-            text += f", median of {len(runs)} fresh servers ({min(runs):.0f}-{max(runs):.0f})"
-        busy = _busy(row, cores)
-        if busy is not None:
-            text += f", its {_plural(min(workers, cores), 'core')} {busy:.0%} busy"
-        base = _find(doc, variant, users, 1, "closed")
-        if workers > 1 and base and base["rps"]:
-            text += f"; {rps / base['rps']:.2f}x the 1-worker {base['rps']:.0f} RPS: only processes add cores"
-            if len(runs) <= 1:
-                text += " (one server each, and fresh processes differ in speed: --repeat 3 takes a median)"
-        single = _find(doc, "async-cpu", users, workers, "closed") if variant == "sync-cpu" else None
-        single_busy = _busy(single, cores) if single and not single["error"] else None
-        if busy is not None and single_busy is not None and single_busy - busy > BUSIER:
-            text += (f"; async-cpu (one thread a worker) kept them {single_busy:.0%} busy: the rest went on "
-                     f"handing one GIL between up to {min(tp, users)} threads")
-        others = max(_noise_cores(r) for r in (row, base) if r)
-        if others > NOISY_CORES:
-            text += f" (other programs took {others:.1f} cores meanwhile: measure again on a quiet machine)"
-        return text
-    ceiling = doc["generator_ceiling_rps"]
-    limit = "" if ceiling is None else f" (generator ceiling {ceiling:.0f} RPS)"
-    return f"no work at all: {at}, the harness's own limit{limit}"
-
-
-def _busy(row: dict, cores: int) -> float | None:
-    """Share of the cores the server's workers could use that they did use, in the window."""
-    if row["server_cpu_s"] is None or not row["window_s"]:
-        return None
-    return row["server_cpu_s"] / row["window_s"] / min(row["server_workers"], cores)
-
-
-def _find(doc: dict, variant: str, users: int, workers: int, mode: str) -> dict | None:
-    for row in doc["web_results"]:
-        if (row["variant"], row["concurrency"], row["server_workers"], row["mode"]) == (variant, users, workers, mode):
-            return row
-    return None
-
-
-def _warnings(doc: dict, cores: int) -> list[dict]:
-    """Warnings as values: one per condition, naming the rows it concerns."""
-    out: list[dict] = []
-    env, cfg, rows = doc["environment"], doc["config"], doc["web_results"]
-
-    def label(row: dict) -> str:
-        return f"{row['variant']}@{row['concurrency']}u/{row['server_workers']}w/{row['mode']}"
-
-    if env["load_avg_1m"] > cores / 2:
-        out.append({"code": "machine-loaded",
-                    "message": f"1-minute load average {env['load_avg_1m']} on {cores} core(s) before the lab: "
-                               "CPU-bound figures may be low"})  # fmt: skip
-    if max(cfg["server_workers"]) > cores:
-        out.append({"code": "workers-exceed-cores",
-                    "message": f"{max(cfg['server_workers'])} server workers on {cores} usable core(s); the load "
-                               "generator and delay server share them too"})  # fmt: skip
-    failed = [row for row in rows if row["error"]]
-    if failed:
-        out.append({"code": "measurement-failed",
-                    "message": "; ".join(f"{label(r)}: {r['error']}" for r in failed)})  # fmt: skip
-    flagged = [row for row in rows if row["above_half_ceiling"] and row["variant"] != "noop"]
-    if flagged:
-        out.append({"code": "generator-bound",
-                    "message": f"above half the generator ceiling ({doc['generator_ceiling_rps']:.0f} RPS), so "
-                               f"partly a measure of the generator: {', '.join(map(label, flagged))}"})  # fmt: skip
-    noisy = [row for row in rows if _noise_cores(row) > NOISY_CORES]
-    if noisy:
-        out.append({"code": "noisy-neighbours",
-                    "message": "other processes used CPU during the window (cores): "
-                               + ", ".join(f"{label(r)} {_noise_cores(r):.2f}" for r in noisy)})  # fmt: skip
-    erred = [row for row in rows if row["errors"] or row["timeouts"]]
-    if erred:
-        out.append({"code": "request-errors",
-                    "message": ", ".join(f"{label(r)}: {r['errors']} errors, {r['timeouts']} timeouts"
-                                         for r in erred)})  # fmt: skip
-    off = [
-        row for row in rows
-        if row["variant"] in ("sync-io", "async-io", "async-blocking") and row["rps"] is not None
-        and row["expected_rps"] and abs(row["rps"] / row["expected_rps"] - 1) > OFF_THEORY
-    ]  # fmt: skip
-    if off:
-        pairs = ", ".join(f"{label(r)} {r['rps']:.1f} vs {r['expected_rps']:.1f} RPS" for r in off)
-        out.append({"code": "off-theory", "message": f"more than {OFF_THEORY:.0%} from queueing theory: {pairs}"})
-    return out
-
-
-# --- presentation: pure functions of the document ---------------------------------------
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}" if value >= 10 else f"{value:.1f}"
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def format_table(doc: dict) -> Table:
-    """The results as a rich Table: one row per measurement."""
-    ceiling = doc.get("generator_ceiling_rps")
-    cfg = doc["config"]
-    table = Table(
-        title=f"gilbench web: {cfg['delay_s']:g} s slow service, thread pool {cfg['threadpool']}, "
-              f"{cfg['duration_s']:g} s windows",
-        caption=None if ceiling is None else f"generator ceiling {ceiling:.0f} RPS; ! = above half of it",
-    )  # fmt: skip
-    for name, justify in [
-        ("variant", "left"), ("users", "right"), ("workers", "right"), ("loop", "left"),
-        ("RPS", "right"), ("theory", "right"), ("p50 ms", "right"), ("p99 ms", "right"),
-        ("err/t-o", "right"), ("server CPU s", "right"), ("gen CPU s", "right"), ("other CPU s", "right"),
-        ("", "left"),
-    ]:  # fmt: skip
-        table.add_column(name, justify=justify)
-    for row in doc["web_results"]:
-        if row["error"]:
-            cells = [row["variant"], str(row["concurrency"]), str(row["server_workers"]), row["mode"],
-                     "failed", _num(row["expected_rps"]), "-", "-", "-", "-", "-", "-", ""]  # fmt: skip
-        else:
-            cells = [
-                row["variant"], str(row["concurrency"]), str(row["server_workers"]), row["mode"],
-                _num(row["rps"]), _num(row["expected_rps"]),
-                _ms(row["latency_ms"]["p50"]), _ms(row["latency_ms"]["p99"]),
-                f"{row['errors']}/{row['timeouts']}",
-                _num(row["server_cpu_s"], 2), _num(row["generator_cpu_s"], 2), _num(row["other_cpu_s"], 2),
-                "!" if row["above_half_ceiling"] else "",
-            ]  # fmt: skip
-        table.add_row(*cells)
-    return table
-
-
-def format_lessons(doc: dict) -> list[str]:
-    """One line per variant (at its highest concurrency), then the verdict on the post's claim."""
-    rows = [r for r in doc["web_results"] if r["mode"] == "closed" and not r["error"]]
-    lines: list[str] = []
-    for variant in doc["config"]["variants"]:
-        mine = [r for r in rows if r["variant"] == variant]
-        if not mine:
-            continue
-        top = max(r["concurrency"] for r in mine)
-        at_top = sorted((r for r in mine if r["concurrency"] == top), key=lambda r: r["server_workers"])
-        if variant in CPU_VARIANTS:  # the most-workers lesson compares with 1 worker
-            lines.append(f"{variant}: {at_top[-1]['lesson']}")
-            continue
-        line = f"{variant}: {at_top[0]['lesson']}"
-        for other in at_top[1:]:
-            line += f" | {other['server_workers']} workers: {other['rps']:.0f} RPS"
-            if other["expected_rps"] is not None:
-                line += f" (theory {other['expected_rps']:.0f})"
-        lines.append(line)
-    claim = verdict(doc)
-    if claim:
-        lines.append(claim)
-    return lines
-
-
-def verdict(doc: dict) -> str | None:
-    """What the numbers say about the post's claim, from the sync-io rows at the highest concurrency."""
-    rows = [r for r in doc["web_results"]
-            if r.get("mode", "closed") == "closed" and not r.get("error") and r.get("rps") is not None]
-    sync = [r for r in rows if r["variant"] == "sync-io"]
-    if not sync:
-        return None
-    top = max(r["concurrency"] for r in sync)
-    by_workers = {r["server_workers"]: r for r in sync if r["concurrency"] == top}
-    tp, delay = doc["config"]["threadpool"], doc["config"]["delay_s"]
-    first = by_workers[min(by_workers)]
-    slots = tp * first["server_workers"]
-    text = (f"Claim check: a def endpoint calling a slow service scales with users only up to the thread pool: "
-            f"{first['rps']:.0f} RPS at {top} users with {_workers(first['server_workers'])}, "
-            f"at most {slots}/{delay:g} s = {slots / delay:.0f}")  # fmt: skip
-    if len(by_workers) > 1:
-        last = by_workers[max(by_workers)]
-        text += f"; {last['server_workers']} workers: {last['rps']:.0f} RPS"
-    async_io = [r for r in rows if r["variant"] == "async-io" and r["concurrency"] == top]
-    if async_io:
-        text += f"; async def + an async client: {async_io[0]['rps']:.0f} RPS with no pool to exhaust"
-    return text + "."

@@ -43,14 +43,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import select
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from types import TracebackType
+
+from gilbench.jsonlines import DeadlineExceeded, LineReader
 
 READY_PREFIX = "GILBENCH-LOADGEN-READY"
 EVENT_PREFIX = "GILBENCH-LOADGEN "
@@ -340,7 +340,7 @@ class LoadGenerator:
         self.python = python
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen | None = None
-        self._buffer = b""
+        self._reader: LineReader | None = None  # the events after the ready line
 
     def start(self) -> LoadGenerator:
         from gilbench.services import _process
@@ -381,26 +381,18 @@ class LoadGenerator:
 
     def _read_event(self, deadline: float) -> dict:
         assert self.proc is not None and self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        while True:
-            while b"\n" in self._buffer:
-                line, self._buffer = self._buffer.split(b"\n", 1)
-                text = line.decode(errors="replace")
-                if text.startswith(EVENT_PREFIX):
-                    return json.loads(text[len(EVENT_PREFIX):])
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.stop()
-                raise LoadError("load generator did not answer in time")
-            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
-            if not ready:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                code = self.proc.wait(timeout=5)
-                self.proc = None
-                raise LoadError(f"load generator exited with code {code}")
-            self._buffer += chunk
+        if self._reader is None:
+            self._reader = LineReader(self.proc.stdout.fileno())
+        try:
+            event = self._reader.read_json(deadline, prefix=EVENT_PREFIX)
+        except DeadlineExceeded:
+            self.stop()
+            raise LoadError("load generator did not answer in time") from None
+        if event is None:
+            code = self.proc.wait(timeout=5)
+            self.proc, self._reader = None, None
+            raise LoadError(f"load generator exited with code {code}")
+        return event
 
     def stop(self) -> None:
         from gilbench.services import _process
@@ -408,6 +400,7 @@ class LoadGenerator:
         if self.proc is not None:
             _process.stop(self.proc)
             self.proc = None
+        self._reader = None
 
     def __enter__(self) -> LoadGenerator:
         return self.start()

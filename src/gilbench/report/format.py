@@ -1,0 +1,406 @@
+"""How gilbench writes a number or a row, in one place: every report formats through here.
+
+Pure functions and data, no rich and no HTML: the terminal tables, the HTML report, CSV and
+Markdown export, ``gilbench compare`` and the web lab's table all take their text from here.
+
+Numbers: :data:`MISSING` for anything absent, seconds (:func:`fmt_seconds`), milliseconds of
+latency (:func:`fmt_ms`), factors with their 95% interval (:func:`fmt_factor`,
+:func:`fmt_ci`), percentages (:func:`fmt_pct`), the speedup band that decides good/bad
+colouring (:func:`speedup_band`), the classification labels (from ``analysis.recommend``).
+
+Rows (hyperfine's ``export/markup.rs`` idea): a table is a tuple of :class:`Column`; a column
+turns a row into a :data:`Cell`, a few :class:`Span` of text, each with a *tone* (``""``,
+``"dim"``, ``"strong"``, ``"mono"``, ``"tag"`` (a classification), ``"error"`` (an error
+message), the badges ``"ok"``, ``"warn"``, ``"bad"``, and the speedup bands ``"much-faster"``,
+``"faster"``, ``"same"``, ``"slower"``). Each output differs only in how it writes a cell:
+the terminal as a styled ``rich.text.Text``, HTML as ``<span class=...>``, Markdown and plain
+text as :func:`plain`; CSV writes the column's raw ``fields`` instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gilbench.analysis.recommend import GIL_FACTS, TASK_TYPES
+
+MISSING = "—"
+"""What every report shows for a value that is absent, null or not a finite number."""
+
+TIMES = "x"
+"""The factor sign after a speedup: ``1.93x``."""
+
+SPEEDUP_BANDS: tuple[tuple[float, str], ...] = (
+    (1.5, "much-faster"),
+    (1.1, "faster"),
+    (0.9, "same"),
+)
+"""Speedup thresholds, highest first: at or above the value, that band; below all: ``slower``.
+1.1 and 0.9 are the 10% that ``analysis.recommend`` calls a real difference."""
+
+STATUS_TONE = {"ok": "ok", "skipped": "warn", "error": "bad", "timeout": "bad"}
+"""The tone of a result row's status."""
+
+
+# -- numbers -------------------------------------------------------------------------------------
+
+
+def as_number(value: object) -> float | None:
+    """``value`` as a float, or None when missing, not numeric (bools count as not), NaN or inf."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def fmt_seconds(value: object) -> str:
+    """Seconds as text: 1.42 -> '1.420 s', 0.7 -> '0.700 s', 0.0021 -> '2.1 ms', None -> '—'.
+
+    From 0.1 s up, seconds with three decimals (below 10 s) so a column of them lines up;
+    below, milliseconds or microseconds with three significant digits.
+    """
+    v = as_number(value)
+    if v is None:
+        return MISSING
+    if v == 0:
+        return "0 s"
+    if abs(v) >= 100:
+        return f"{v:.0f} s"
+    if abs(v) >= 10:
+        return f"{v:.1f} s"
+    if abs(v) >= 0.1:
+        return f"{v:.3f} s"
+    if abs(v) >= 1e-3:
+        return f"{v * 1e3:.3g} ms"
+    return f"{v * 1e6:.3g} µs"
+
+
+def fmt_ms(value: object) -> str:
+    """A latency in milliseconds: whole ones from 10 ms up ('1,011'), one decimal below ('4.5')."""
+    v = as_number(value)
+    if v is None:
+        return MISSING
+    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.1f}"
+
+
+def fmt_factor(value: object, sign: str = TIMES) -> str:
+    """0.953 -> '0.95x'; None -> '—'."""
+    v = as_number(value)
+    return MISSING if v is None else f"{v:.2f}{sign}"
+
+
+def fmt_ci(value: object, sign: str = TIMES) -> str:
+    """A [low, high] pair -> '0.91–0.99x'; anything else -> ''."""
+    if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
+        low, high = as_number(value[0]), as_number(value[1])
+        if low is not None and high is not None:
+            return f"{low:.2f}–{high:.2f}{sign}"
+    return ""
+
+
+def fmt_pct(value: object) -> str:
+    """A share 0..1 as a percentage: 0.48 -> '48%'; None -> '—'."""
+    v = as_number(value)
+    return MISSING if v is None else f"{v * 100:.0f}%"
+
+
+def fmt_num(value: object, digits: int = 2) -> str:
+    """A number with ``digits`` decimals and thousands separators (ints stay whole).
+
+    None -> '—'."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    v = as_number(value)
+    return MISSING if v is None else f"{v:,.{digits}f}"
+
+
+def plural(n: int, noun: str) -> str:
+    """'1 worker', '2 workers'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def speedup_band(value: object) -> str:
+    """The band of a speedup (see :data:`SPEEDUP_BANDS`): 'much-faster', 'faster', 'same',
+    'slower', or '' when there is no number."""
+    v = as_number(value)
+    if v is None:
+        return ""
+    return next((band for low, band in SPEEDUP_BANDS if v >= low), "slower")
+
+
+def classification_label(code: object) -> str:
+    """'cpu-python' -> 'CPU-bound (Python code)' (``analysis.recommend.TASK_TYPES``)."""
+    return TASK_TYPES.get(str(code), str(code)) if code else MISSING
+
+
+def classification_help(code: object) -> str:
+    """What the classification means for the GIL, in one sentence (for a tooltip)."""
+    if not code or str(code) not in TASK_TYPES:
+        return ""
+    return f"{TASK_TYPES[str(code)]}: {GIL_FACTS[str(code)]}"
+
+
+def row_note(row: Mapping[str, Any]) -> str:
+    """The text explaining a result row: its error, skip reason and note, joined by '; '."""
+    return "; ".join(
+        str(row[k]) for k in ("error", "reason", "note") if row.get(k) not in (None, "")
+    )
+
+
+def pick(row: object, path: Sequence[Any]) -> Any:
+    """The value at ``path`` (keys, or indexes into lists) inside ``row``; None when absent."""
+    value: Any = row
+    for key in path:
+        if isinstance(key, int):
+            ok = isinstance(value, Sequence) and not isinstance(value, str) and len(value) > key
+            value = value[key] if ok else None
+        else:
+            value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+# -- cells and columns -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text in one tone (see the module doc for the tones)."""
+
+    text: str
+    tone: str = ""
+
+
+Cell = tuple[Span, ...]
+Row = Mapping[str, Any]
+
+
+def plain(cell: Cell) -> str:
+    """A cell's text without tones."""
+    return "".join(span.text for span in cell)
+
+
+def text(value: object, tone: str = "") -> Cell:
+    """A one-span cell of ``value`` as text (MISSING for None)."""
+    return (Span(MISSING if value is None else str(value), tone),)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table, for every output.
+
+    ``title`` heads it; ``cell(row)`` writes it; ``numeric`` right-aligns it; ``fields`` are
+    the raw ``(CSV name, path into the row)`` pairs CSV exports for it; ``optional`` columns are left out when every row holds the same value in them
+    (the report states it once); ``shown`` False: CSV only.
+    """
+
+    title: str
+    cell: Callable[[Row], Cell]
+    fields: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    numeric: bool = False
+    optional: bool = False
+    shown: bool = True
+
+
+def field(name: str, *path: Any) -> tuple[str, tuple[Any, ...]]:
+    """A CSV field: its column name and its path into the row (the name itself by default)."""
+    return (name, path or (name,))
+
+
+def shown_columns(columns: Sequence[Column], rows: Sequence[Row]) -> list[Column]:
+    """The columns a table shows for ``rows``: not CSV-only, and optional ones only if they vary."""
+    return [
+        c
+        for c in columns
+        if c.shown and not (c.optional and len({plain(c.cell(r)) for r in rows}) <= 1)
+    ]
+
+
+def csv_fields(columns: Sequence[Column]) -> list[tuple[str, tuple[Any, ...]]]:
+    """Every raw field of ``columns``, in order: the CSV header and where each value comes from."""
+    return [f for c in columns for f in c.fields]
+
+
+def _wall(row: Row) -> Cell:
+    wall = row.get("wall_s")
+    if not isinstance(wall, Mapping) or as_number(wall.get("median")) is None:
+        return text(None)
+    mean, stdev = as_number(wall.get("mean")), as_number(wall.get("stdev"))
+    spread = f" ±{stdev / mean * 100:.0f}%" if mean and stdev is not None else ""
+    return (Span(fmt_seconds(wall["median"])), Span(spread, "dim"))
+
+
+def speedup_cell(row: Row) -> Cell:
+    """'1.93x' in its band's tone, then its 95% interval dimmed."""
+    speedup = row.get("speedup")
+    if as_number(speedup) is None:
+        return text(None)
+    ci = fmt_ci(row.get("speedup_ci95"), "")
+    return (Span(fmt_factor(speedup), speedup_band(speedup)), Span(f" [{ci}]" if ci else "", "dim"))
+
+
+def status_cell(row: Row) -> Cell:
+    """The row's status in its tone."""
+    status = str(row.get("status") or "ok")
+    return (Span(status, STATUS_TONE.get(status, "")),)
+
+
+def note_cell(row: Row) -> Cell:
+    """Error (tone error), skip reason and note (dim), joined by '; '."""
+    parts = [
+        (row.get(k), tone) for k, tone in (("error", "error"), ("reason", "dim"), ("note", "dim"))
+    ]
+    spans = [Span(str(v), tone) for v, tone in parts if v not in (None, "")]
+    joined: list[Span] = []
+    for span in spans:
+        joined += [Span("; ", "dim"), span] if joined else [span]
+    return tuple(joined)
+
+
+def _value(
+    key: str,
+    fmt: Callable[[object], str] = lambda v: MISSING if v is None else str(v),
+    tone: str = "",
+) -> Callable[[Row], Cell]:
+    return lambda row: (Span(fmt(row.get(key)), tone),)
+
+
+RESULT_COLUMNS: tuple[Column, ...] = (
+    Column("Workload", _value("workload", tone="mono"), (field("workload"),)),
+    Column("Python", _value("python"), (field("python"),), optional=True),
+    Column("Strategy", _value("strategy"), (field("strategy"),)),
+    Column("Workers", _value("workers"), (field("workers"),), numeric=True),
+    Column("Tasks", _value("tasks"), (field("tasks"),), numeric=True),
+    Column("Status", status_cell, (field("status"),)),
+    Column(
+        "Wall median",
+        _wall,
+        tuple(
+            field(f"wall_s_{k}", "wall_s", k)
+            for k in ("median", "mean", "stdev", "min", "max", "n")
+        ),
+        numeric=True,
+    ),
+    Column(
+        "CPU util", _value("cpu_util", fmt_num), (field("cpu_s"), field("cpu_util")), numeric=True
+    ),
+    Column(
+        "Speedup [95% CI]",
+        speedup_cell,
+        (
+            field("speedup"),
+            field("speedup_ci95_low", "speedup_ci95", 0),
+            field("speedup_ci95_high", "speedup_ci95", 1),
+        ),
+        numeric=True,
+    ),
+    Column("GIL", _value("gil_contention", fmt_pct), (field("gil_contention"),), numeric=True),
+    Column(
+        "Peak RSS",
+        _value("max_rss_mb", lambda v: MISSING if as_number(v) is None else f"{v:.0f} MB"),
+        (field("max_rss_mb"),),
+        numeric=True,
+    ),
+    Column("Startup", _value("startup_s", fmt_seconds), (field("startup_s"),), numeric=True),
+    Column("Notes", note_cell, (field("error"), field("reason"), field("note"))),
+)
+"""The results table of a run or bench document (one row per measurement)."""
+
+
+RECOMMENDATION_COLUMNS: tuple[Column, ...] = (
+    Column("Workload", _value("workload", tone="mono"), (field("workload"),)),
+    Column("Python", _value("python"), (field("python"),)),
+    Column("Classification", _value("classification", tone="tag"), (field("classification"),)),
+    Column("Use", _value("strategy", tone="strong"), (field("strategy"),)),
+    Column("Workers", _value("workers"), (field("workers"),), numeric=True),
+    Column(
+        "Speedup",
+        lambda r: (Span(fmt_factor(r.get("speedup")), "strong"),),
+        (field("speedup"),),
+        numeric=True,
+    ),
+    Column("Why", _value("why", tone="dim"), (field("why"),)),
+)
+"""The verdict table: one recommendation per workload and interpreter."""
+
+
+def _latency(key: str) -> Callable[[Row], Cell]:
+    return lambda row: (Span(fmt_ms(pick(row, ("latency_ms", key)))),)
+
+
+def _rps(row: Row) -> Cell:
+    return (Span("failed", "bad"),) if row.get("error") else (Span(fmt_num(row.get("rps"), 1)),)
+
+
+def _failures(row: Row) -> Cell:
+    errors, timeouts = row.get("errors"), row.get("timeouts")
+    bad = bool(as_number(errors) or as_number(timeouts))
+    return (Span(f"{fmt_num(errors)} / {fmt_num(timeouts)}", "bad" if bad else ""),)
+
+
+def _cpu(key: str) -> Callable[[Row], Cell]:
+    return lambda row: (Span(fmt_num(row.get(key))),)
+
+
+def _flags(row: Row) -> Cell:
+    flags = []
+    if row.get("above_half_ceiling"):
+        flags.append(Span("near generator ceiling", "bad"))
+    if row.get("error"):
+        flags.append(Span("failed", "bad"))
+    return tuple(flags)
+
+
+WEB_COLUMNS: tuple[Column, ...] = (
+    Column("Variant", _value("variant", tone="mono"), (field("variant"),)),
+    Column("Server workers", _value("server_workers"), (field("server_workers"),), numeric=True),
+    Column("Users", _value("concurrency"), (field("concurrency"),), numeric=True),
+    Column("Threadpool", _value("threadpool"), (field("threadpool"),), numeric=True, optional=True),
+    Column("Mode", _value("mode"), (field("mode"),), optional=True),
+    Column("RPS", _rps, (field("rps"),), numeric=True),
+    Column(
+        "Expected RPS",
+        _value("expected_rps", lambda v: fmt_num(v, 1)),
+        (field("expected_rps"),),
+        numeric=True,
+    ),
+    Column("Requests", _value("requests", fmt_num), (field("requests"),), numeric=True),
+    Column("Errors / timeouts", _failures, (field("errors"), field("timeouts")), numeric=True),
+    *(
+        Column(
+            f"{key} ms",
+            _latency(key),
+            (field(f"latency_ms_{key}", "latency_ms", key),),
+            numeric=True,
+        )
+        for key in ("p50", "p95", "p99", "max")
+    ),
+    Column("Server CPU s", _cpu("server_cpu_s"), (field("server_cpu_s"),), numeric=True),
+    Column("Generator CPU s", _cpu("generator_cpu_s"), (field("generator_cpu_s"),), numeric=True),
+    Column("Other CPU s", _cpu("other_cpu_s"), (field("other_cpu_s"),), numeric=True),
+    Column("Flags", _flags, (field("attempts"), field("above_half_ceiling"))),
+    Column("Lesson", _value("lesson"), (field("lesson"), field("error")), shown=False),
+)
+"""The web lab's table: one row per variant x users x server workers (x loop mode)."""
+
+COMPARE_FIELDS: tuple[tuple[str, tuple[Any, ...]], ...] = (
+    field("workload"),
+    field("strategy"),
+    field("workers"),
+    field("python_a"),
+    field("python_b"),
+    field("a_median_s"),
+    field("b_median_s"),
+    field("a_ci95_low", "a_ci95", 0),
+    field("a_ci95_high", "a_ci95", 1),
+    field("b_ci95_low", "b_ci95", 0),
+    field("b_ci95_high", "b_ci95", 1),
+    field("ratio"),
+    field("factor"),
+    field("direction"),
+    field("significant"),
+    field("verdict"),
+    field("label"),
+    field("note"),
+)
+"""CSV fields of a comparison's rows (``gilbench.report.compare``)."""

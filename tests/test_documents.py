@@ -1,0 +1,245 @@
+"""gilbench.documents: one schema per kind, one loader, one SCHEMA; the report imports nothing
+that measures or serves; the shared formatter writes every number one way."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from gilbench import documents
+from gilbench.documents import SCHEMA, load, schema_for
+from gilbench.report import format as fmt
+from gilbench.report.compare import compare
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def quick_web_document() -> dict:
+    """A document shaped like ``gilbench web --quick``'s, built by the lab's own pure functions."""
+    from gilbench.weblab.lab import environment
+    from gilbench.weblab.theory import explain, keep_median, lab_warnings, new_row
+
+    variants = ["sync-io", "async-blocking", "async-io", "sync-cpu", "async-cpu", "noop"]
+    doc: dict = {
+        "schema": SCHEMA,
+        "kind": "web",
+        "environment": environment(300_000, 0.03),
+        "config": {
+            "delay_s": 0.5,
+            "duration_s": 2.0,
+            "threadpool": 40,
+            "concurrency": [50],
+            "server_workers": [1, 2],
+            "variants": variants,
+            "open_loop_rate": None,
+            "quick": True,
+            "repeat": 1,
+            "warmup_s": 1.0,
+            "timeout_s": 10.0,
+        },
+        "generator_ceiling_rps": 4000.0,
+        "web_results": [],
+        "warnings": [],
+    }
+    for workers in (1, 2):
+        for variant in variants:
+            row = new_row(variant, 50, workers, 40, "closed", None)
+            row.update(
+                rps=60.0 * workers,
+                requests=120 * workers,
+                window_s=2.0,
+                server_cpu_s=1.0,
+                generator_cpu_s=0.2,
+                other_cpu_s=0.0,
+                latency_ms={"p50": 501.0, "p95": 505.0, "p99": 509.0, "max": 520.0},
+            )
+            if variant == "async-cpu" and workers == 2:
+                row["error"] = "server did not start: boom"
+            keep_median(doc["web_results"], [row])
+    for row in doc["web_results"]:
+        explain(row, doc, cpu_s=0.03, cores=2)
+    doc["warnings"] += lab_warnings(doc, cores=2)
+    return json.loads(json.dumps(doc))  # as written to disk
+
+
+@pytest.mark.parametrize(("name", "kind"), [("run-a", "run"), ("run-b", "run"), ("web", "web")])
+def test_recorded_documents_validate_against_their_kind(name: str, kind: str) -> None:
+    doc = fixture(name)
+    jsonschema.validate(doc, schema_for(kind))
+    assert load(FIXTURES / f"{name}.json", strict=True) == doc
+
+
+def test_a_quick_web_document_validates() -> None:
+    doc = quick_web_document()
+    jsonschema.validate(doc, schema_for("web"))
+    assert load(doc, strict=True) is doc
+    # The run's schema does not describe it: one schema per kind.
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, schema_for("run"))
+
+
+def test_a_compare_document_validates() -> None:
+    result = json.loads(json.dumps(compare(fixture("run-a"), fixture("run-b"))))
+    jsonschema.validate(result, schema_for("compare"))
+    assert documents.kind_of(result) == "compare" and result["schema"] == SCHEMA
+
+
+def test_every_kind_has_a_schema_and_no_other() -> None:
+    assert {schema_for(k)["properties"]["schema"]["const"] for k in documents.KINDS} == {SCHEMA}
+    with pytest.raises(ValueError, match="unknown document kind 'web-app'"):
+        schema_for("web-app")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"hello": 1}', "not a gilbench results file (schema gilbench/1)"),
+        ("[1, 2]", "not a gilbench results file (a JSON array, not an object)"),
+        ('{"schema": "pyperf/1.0"}', "found 'pyperf/1.0'"),
+        ('{"schema": "gilbench/1", "kind": "movie"}', "unknown kind 'movie'"),
+        (
+            '{"schema": "gilbench/1", "kind": "web", "environment": {}}',
+            "'web_results' is a required",
+        ),
+        (
+            '{"schema": "gilbench/1", "kind": "run", "environment": {}, "interpreters": [], '
+            '"results": {}, "recommendations": []}',
+            "is not of type 'array' (at results)",
+        ),
+        ("{not json", "cannot read"),
+    ],
+)
+def test_the_loader_rejects_a_wrong_file_in_one_line(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(ValueError) as caught:
+        load(path)
+    text = str(caught.value)
+    assert message in text and str(path) in text and "\n" not in text
+
+
+def test_the_loader_says_a_missing_file_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no such file"):
+        load(tmp_path / "nope.json")
+
+
+def test_rows_are_checked_only_when_strict() -> None:
+    doc = fixture("run-a")
+    doc["results"][0]["workers"] = None  # a hand-edited row: the report still renders the rest
+    assert load(doc) is doc
+    with pytest.raises(ValueError, match="at results/0/workers"):
+        load(doc, strict=True)
+
+
+def test_an_old_web_document_reads_with_the_one_warning_code() -> None:
+    doc = fixture("web")
+    doc["warnings"].append({"code": "machine-loaded", "message": "load 3 on 2 cores"})
+    loaded = load(doc)
+    assert [w["code"] for w in loaded["warnings"]][-1] == "loaded-machine"
+    assert doc["warnings"][-1]["code"] == "machine-loaded"  # the caller's dict is left alone
+
+
+def test_the_lab_warns_about_a_loaded_machine_with_the_runs_code() -> None:
+    from gilbench.weblab.theory import lab_warnings
+
+    doc = quick_web_document()
+    doc["environment"]["load_avg_1m"] = 3.0
+    codes = [w["code"] for w in lab_warnings(doc, cores=2)]
+    assert "loaded-machine" in codes and "machine-loaded" not in codes
+
+
+def test_one_schema_constant() -> None:
+    from gilbench.engine import results
+    from gilbench.report import compare as compare_module
+    from gilbench.weblab import lab
+
+    assert results.SCHEMA is compare_module.SCHEMA is lab.SCHEMA is documents.SCHEMA
+    src = Path(documents.__file__).parent
+    copies = [
+        p for p in src.rglob("*.py") if p.name != "documents.py" and '"gilbench/1"' in p.read_text()
+    ]
+    assert copies == []
+
+
+def test_the_report_imports_nothing_that_measures_or_serves() -> None:
+    code = (
+        "import sys, gilbench.report.html, gilbench.report.export, gilbench.report.terminal, "
+        "gilbench.report.compare, gilbench.report.web; print('\\n'.join(sys.modules))"
+    )
+    modules = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    forbidden = (
+        "fastapi",
+        "uvicorn",
+        "starlette",
+        "aiohttp",
+        "gilbench.weblab.server",
+        "gilbench.weblab.app",
+        "gilbench.weblab.lab",
+        "gilbench.engine.session",
+        "gilbench.engine.runner",
+        "gilbench.services",
+    )
+    assert [m for m in modules.split() if m.startswith(forbidden)] == []
+
+
+# -- the one formatter ----------------------------------------------------------------------------
+
+
+def test_numbers_are_written_one_way() -> None:
+    assert fmt.fmt_seconds(0.7) == "0.700 s" and fmt.fmt_seconds(0.0021) == "2.1 ms"
+    assert fmt.fmt_seconds(None) == fmt.fmt_factor(None) == fmt.fmt_pct(float("nan")) == fmt.MISSING
+    assert fmt.fmt_factor(1.934) == "1.93x" and fmt.fmt_ci([0.91, 0.99]) == "0.91–0.99x"
+    assert (
+        fmt.fmt_pct(0.48) == "48%" and fmt.fmt_ms(1011.0) == "1,011" and fmt.fmt_ms(4.46) == "4.5"
+    )
+    bands = [fmt.speedup_band(x) for x in (1.5, 1.2, 1.0, 0.89, None)]
+    assert bands == ["much-faster", "faster", "same", "slower", ""]
+
+
+def test_classification_labels_come_from_the_analysis() -> None:
+    from gilbench.analysis.recommend import TASK_TYPES
+
+    assert fmt.classification_label("io") == TASK_TYPES["io"] == "I/O-bound"
+    assert fmt.classification_help("cpu-python").startswith("CPU-bound (Python code): ")
+
+
+def test_every_output_writes_the_same_cells() -> None:
+    """Markdown, the terminal and the HTML report show the same text for a row."""
+    import io
+
+    from rich.console import Console
+
+    from gilbench.report.export import export
+    from gilbench.report.html import render_html
+    from gilbench.report.terminal import results_table
+
+    doc = fixture("run-a")
+    row = next(r for r in doc["results"] if r["status"] == "ok" and r["strategy"] == "processes")
+    cells = [
+        fmt.plain(c.cell(row))
+        for c in fmt.RESULT_COLUMNS
+        if c.title in ("Wall median", "Speedup [95% CI]")
+    ]
+    console = Console(file=io.StringIO(), width=400)
+    console.print(results_table(doc))
+    shown = console.file.getvalue()
+    markdown = export(doc, "md")
+    html = render_html([doc])
+    for cell in cells:
+        assert cell in shown and cell in markdown
+    assert fmt.fmt_factor(row["speedup"]) in html
+    csv_header = export(doc, "csv").splitlines()[0].split(",")
+    assert csv_header == [name for name, _ in fmt.csv_fields(fmt.RESULT_COLUMNS)]

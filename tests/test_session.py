@@ -1,0 +1,256 @@
+"""The session's scheduling and bookkeeping, driven by a scripted trial runner: no process runs.
+
+The fake runner stands in for ``runner.run_trial`` (the session takes it as a parameter): it
+records every spec it is given and answers from a script, so round order, skips, the time
+budget and the checks against sequential are tested exactly and in milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from gilbench.analysis import analyse
+from gilbench.analysis.recommend import Recommendation
+from gilbench.engine import events
+from gilbench.engine.protocol import Sample, TrialSpec
+from gilbench.engine.runner import TrialOutcome
+from gilbench.engine.session import QUICK_SAMPLES, Plan, Session
+from gilbench.workloads import Call, Knob, Workload
+
+Script = Callable[[TrialSpec, int], TrialOutcome]
+
+
+def ok(wall: float = 1.0, checksum: str | None = "same") -> TrialOutcome:
+    """A trial that took ``wall`` seconds on one busy core."""
+    return TrialOutcome(
+        samples=[Sample(wall, wall, 10.0, 0.0)], startup_s=0.001, checksum=checksum
+    )
+
+
+class ScriptedRunner:
+    """A ``TrialRunner``: answers ``script(spec, n)``, n counting earlier trials of the same
+    (strategy, workers), and sends each sample to ``on_message`` like the real one."""
+
+    def __init__(self, script: Script | None = None) -> None:
+        self.script = script or (lambda spec, n: ok(1.0 / spec.workers))
+        self.specs: list[TrialSpec] = []
+
+    def __call__(self, python, spec, timeout, on_message=None, env=None) -> TrialOutcome:
+        n = sum(1 for s in self.specs if (s.strategy, s.workers) == (spec.strategy, spec.workers))
+        self.specs.append(spec)
+        out = self.script(spec, n)
+        for sample in out.samples:
+            if on_message:
+                on_message(sample)
+        return out
+
+    @property
+    def measured(self) -> list[tuple[str, int]]:
+        return [(s.strategy, s.workers) for s in self.specs if s.mode == "measure"]
+
+
+def interpreter(version: tuple[int, int, int] = (3, 12, 1)) -> dict:
+    """An interpreter entry as ``targets.expand`` makes it, for a Python that is never started."""
+    label = ".".join(map(str, version))
+    return {
+        "label": label,
+        "path": "/nowhere/python",
+        "version": label,
+        "version_info": list(version),
+        "free_threaded_build": False,
+        "gil_enabled": True,
+        "env": {},
+        "worker_python": "/nowhere/python",
+        "venv": None,
+        "missing_packages": [],
+    }
+
+
+def workload(name: str = "test.w", call: Call | None = None, knob: Knob | None = None) -> Workload:
+    the_call = call or Call("userfuncs.funcs:fast")
+    return Workload(
+        name,
+        "cpu",
+        "a test workload",
+        lambda params, services: Call(the_call.func, kwargs=dict(params)),
+        default_tasks=4,
+        default_workers=2,
+        knob=knob,
+    )
+
+
+def run(plan: Plan, runner: ScriptedRunner, interp: dict | None = None, **kwargs) -> Session:
+    session = Session(plan, run_trial=runner, interpreters=[interp or interpreter()], **kwargs)
+    session.run()
+    return session
+
+
+def rows(session: Session) -> dict[tuple[str, int], object]:
+    return {(r.strategy, r.workers): r for r in session.doc.results}
+
+
+def test_rounds_start_with_sequential_and_alternate_direction():
+    runner = ScriptedRunner()
+    plan = Plan([workload()], ["sequential", "threads", "processes"], workers=[2], samples=4)
+    session = run(plan, runner)
+    once = [("sequential", 1), ("threads", 2), ("processes", 2)]
+    assert runner.measured == once + once[::-1] + once + once[::-1]
+    assert all(s.samples == 1 and s.mode == "measure" for s in runner.specs)
+    assert {r.wall_s["n"] for r in session.doc.results} == {4} and not session.failed
+    assert rows(session)[("threads", 2)].speedup == pytest.approx(2.0)
+
+
+def test_known_skips_never_reach_the_runner():
+    runner = ScriptedRunner()
+    # On 3.11: interpreters needs 3.12; hybrid: the call declares no I/O and CPU steps.
+    plan = Plan(
+        [workload()],
+        ["sequential", "threads", "interpreters", "hybrid"],
+        workers=[2],
+        samples=2,
+        skip={"threads": "left out by the plan"},
+    )
+    session = run(plan, runner, interpreter((3, 11, 9)))
+    assert set(runner.measured) == {("sequential", 1)}
+    by = rows(session)
+    assert (
+        by[("threads", 2)].status == "skipped"
+        and by[("threads", 2)].reason == "left out by the plan"
+    )
+    assert (
+        by[("interpreters", 2)].status == "skipped"
+        and "needs 3.12+" in by[("interpreters", 2)].reason
+    )
+    assert (
+        by[("hybrid", 2)].status == "skipped" and "I/O and CPU steps" in by[("hybrid", 2)].reason
+    )
+
+
+def test_the_budget_cuts_rounds_but_never_below_quick_samples():
+    runner = ScriptedRunner()
+    plan = Plan([workload()], ["sequential", "threads"], workers=[2], samples=5, budget_s=1e-9)
+    session = run(plan, runner)
+    assert {r.wall_s["n"] for r in session.doc.results} == {QUICK_SAMPLES}
+    assert len(runner.measured) == 2 * QUICK_SAMPLES
+    [warning] = [w for w in session.doc.warnings if w.code == "fewer-samples"]
+    assert f"{QUICK_SAMPLES} samples per measurement instead of 5" in warning.message
+
+
+def test_a_generous_budget_takes_every_sample_without_a_warning():
+    session = run(
+        Plan([workload()], ["sequential", "threads"], workers=[2], samples=5, budget_s=3600),
+        ScriptedRunner(),
+    )
+    assert {r.wall_s["n"] for r in session.doc.results} == {5}
+    assert not [w for w in session.doc.warnings if w.code == "fewer-samples"]
+
+
+def test_results_that_change_between_runs_are_an_error():
+    runner = ScriptedRunner(
+        lambda spec, n: ok(checksum=f"run{n}" if spec.strategy == "threads" and n else "same")
+    )
+    session = run(Plan([workload()], ["sequential", "threads"], workers=[2], samples=3), runner)
+    threads = rows(session)[("threads", 2)]
+    assert (
+        threads.status == "error"
+        and "changed between runs (checksum same then run1)" in threads.error
+    )
+    assert session.failed
+    assert runner.measured.count(("threads", 2)) == 2  # a failed row is not measured again
+
+
+def test_results_that_differ_from_sequential_are_an_error_with_a_warning():
+    runner = ScriptedRunner(
+        lambda spec, n: ok(checksum="racy" if spec.strategy == "threads" else "same")
+    )
+    session = run(Plan([workload()], ["sequential", "threads"], workers=[2], samples=2), runner)
+    threads = rows(session)[("threads", 2)]
+    assert (
+        threads.status == "error"
+        and "differ from sequential's (checksum racy != same)" in threads.error
+    )
+    assert [w.code for w in session.doc.warnings if w.code == "results-differ"] == [
+        "results-differ"
+    ]
+    assert session.failed
+
+
+def test_a_timeout_fails_the_session():
+    def script(spec: TrialSpec, n: int) -> TrialOutcome:
+        if spec.strategy == "processes":
+            return TrialOutcome(
+                status="timeout", error="exceeded the 300 s timeout after 0 sample(s)"
+            )
+        return ok()
+
+    session = run(
+        Plan([workload()], ["sequential", "processes"], workers=[2], samples=3),
+        ScriptedRunner(script),
+    )
+    assert rows(session)[("processes", 2)].status == "timeout" and session.failed
+
+
+def test_options_reach_only_the_strategies_that_declare_them():
+    runner = ScriptedRunner()
+    run(
+        Plan(
+            [workload()],
+            ["sequential", "threads", "processes"],
+            workers=[2],
+            samples=1,
+            start_method="spawn",
+        ),
+        runner,
+    )
+    options = {s.strategy: s.options for s in runner.specs}
+    assert options == {"sequential": {}, "threads": {}, "processes": {"start_method": "spawn"}}
+
+
+def test_a_knob_is_calibrated_once_and_reaches_the_trials():
+    runner = ScriptedRunner(
+        lambda spec, n: TrialOutcome(value=1234) if spec.mode == "calibrate" else ok()
+    )
+    w = workload(knob=Knob("count", None, "loop size", target_s=0.5))
+    session = run(Plan([w], ["sequential", "threads"], workers=[2], samples=2), runner)
+    [calibrate] = [s for s in runner.specs if s.mode == "calibrate"]
+    assert (calibrate.knob, calibrate.target_s) == ("count", 0.5)
+    assert {s.call["kwargs"]["count"] for s in runner.specs if s.mode == "measure"} == {1234}
+    assert session.doc.extra["calibration"] == {"test.w": 1234}
+
+
+def test_a_failed_calibration_skips_the_workload_and_fails_the_session():
+    runner = ScriptedRunner(lambda spec, n: TrialOutcome(status="error", error="boom"))
+    w = workload(knob=Knob("count", None, "loop size"))
+    session = run(Plan([w], ["sequential", "threads"], workers=[2], samples=2), runner)
+    assert runner.measured == [] and session.failed
+    assert {r.status for r in session.doc.results} == {"skipped"}
+    assert "calibration error: boom" in session.doc.results[0].reason
+
+
+def test_events_are_typed_and_the_analysis_step_is_the_callers():
+    seen: list[events.Event] = []
+    plan = Plan([workload()], ["sequential", "processes"], workers=[2], samples=3)
+    session = run(plan, ScriptedRunner(), on_event=seen.append, analyse=analyse)
+    assert seen[0] == events.Planned(trials=2, samples=3)
+    assert sum(isinstance(e, events.SampleTaken) for e in seen) == 6
+    assert [e.row.strategy for e in seen if isinstance(e, events.RowDone)] == [
+        "sequential",
+        "processes",
+    ]
+    [rec] = session.doc.recommendations
+    assert isinstance(rec, Recommendation) and rec.workload == "test.w"
+    doc = session.doc.to_dict()
+    assert (
+        doc["recommendations"][0]["strategy"] == rec.strategy
+        and doc["scaling"][0]["strategy"] == "processes"
+    )
+
+
+def test_without_an_analysis_step_the_document_has_no_verdict():
+    session = run(
+        Plan([workload()], ["sequential", "threads"], workers=[2], samples=1), ScriptedRunner()
+    )
+    doc = session.doc.to_dict()
+    assert doc["recommendations"] == [] and "scaling" not in doc
