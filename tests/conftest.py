@@ -15,10 +15,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GILBENCH = [sys.executable, "-m", "gilbench"]
 
 
-def run_cli(*args: str, timeout: float = 240, cwd: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, timeout: float = 240, cwd: str | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     full_env = dict(os.environ, **(env or {}))
-    full_env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "src"), os.path.join(ROOT, "tests")])
-    return subprocess.run([*GILBENCH, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd or ROOT, env=full_env)
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        [os.path.join(ROOT, "src"), os.path.join(ROOT, "tests")]
+    )
+    return subprocess.run(
+        [*GILBENCH, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or ROOT,
+        env=full_env,
+    )
 
 
 def load(path) -> dict:
@@ -48,7 +59,7 @@ def gilbench_processes() -> list[psutil.Process]:
 
 
 def leftovers(before: set[int], grace: float = 3.0) -> list[str]:
-    """Command lines of this session's live processes not in ``before`` (after up to ``grace`` s)."""
+    """Command lines of this session's live processes not in ``before``, after up to ``grace`` s."""
     deadline = time.monotonic() + grace
     while True:
         left = [p for p in gilbench_processes() if p.pid not in before]

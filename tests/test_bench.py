@@ -59,16 +59,25 @@ def test_bad_input_exits_2_with_one_line_before_running_anything(args, words, tm
         ("die", [], "error", "ended the process it ran in (exit code 3)"),
         ("segfault", [], "error", "(killed by SIGSEGV)"),
         ("hang", ["--timeout", "2"], "timeout", "did not return within the 2 s timeout"),
-        ("add", ["--setup", "userfuncs.funcs:setup_boom"], "error", "setup userfuncs.funcs:setup_boom failed: RuntimeError"),
+        (
+            "add",
+            ["--setup", "userfuncs.funcs:setup_boom"],
+            "error",
+            "setup userfuncs.funcs:setup_boom failed: RuntimeError",
+        ),
     ],
 )
-def test_a_function_that_fails_its_first_call_exits_1_with_one_line_and_a_results_file(func, extra, status, words, tmp_path, no_leftovers):
+def test_a_function_that_fails_its_first_call_exits_1_with_one_line_and_a_results_file(
+    func, extra, status, words, tmp_path, no_leftovers
+):
     out = tmp_path / "out.json"
     t0 = time.monotonic()
     proc = bench(f"userfuncs.funcs:{func}", *extra, *SMALL, "--json", str(out))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert words in one_line(proc) and "nothing was measured" in proc.stderr
-    assert time.monotonic() - t0 < 20  # nothing runs after the first call fails, however many trials
+    assert (
+        time.monotonic() - t0 < 20
+    )  # nothing runs after the first call fails, however many trials
     doc = load(out)
     jsonschema.validate(doc, SCHEMA)
     assert doc["kind"] == "bench" and doc["results"]
@@ -85,18 +94,39 @@ def test_an_unpicklable_return_value_skips_processes_and_measures_the_rest(tmp_p
     assert rows[("sequential", 1)]["status"] == rows[("threads", 2)]["status"] == "ok"
 
 
-def test_unpicklable_arguments_from_setup_skip_processes_and_measure_the_rest(tmp_path, no_leftovers):
+def test_unpicklable_arguments_from_setup_skip_processes_and_measure_the_rest(
+    tmp_path, no_leftovers
+):
     out = tmp_path / "out.json"
-    proc = bench("userfuncs.funcs:use_lock", "--setup", "userfuncs.funcs:make_lock_args", *SMALL, "--json", str(out))
+    proc = bench(
+        "userfuncs.funcs:use_lock",
+        "--setup",
+        "userfuncs.funcs:make_lock_args",
+        *SMALL,
+        "--json",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = rows_by_strategy(load(out))
-    assert rows[("processes", 2)]["status"] == "skipped" and "not picklable" in rows[("processes", 2)]["reason"]
+    assert (
+        rows[("processes", 2)]["status"] == "skipped"
+        and "not picklable" in rows[("processes", 2)]["reason"]
+    )
     assert rows[("threads", 2)]["status"] == "ok" and rows[("threads", 2)]["wall_s"]["n"] == 2
 
 
 def test_setup_args_json_and_a_bench_document(tmp_path):
     out = tmp_path / "out.json"
-    proc = bench("userfuncs.funcs:add", "--setup", "userfuncs.funcs:setup_pair", "--tasks", "8", *SMALL, "--json", str(out))
+    proc = bench(
+        "userfuncs.funcs:add",
+        "--setup",
+        "userfuncs.funcs:setup_pair",
+        "--tasks",
+        "8",
+        *SMALL,
+        "--json",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = load(out)
     jsonschema.validate(doc, SCHEMA)
@@ -105,17 +135,46 @@ def test_setup_args_json_and_a_bench_document(tmp_path):
     assert [e["strategy"] for e in doc["scaling"]] == ["threads", "processes"]
     rec = doc["recommendations"][0]
     assert rec["workload"] == "userfuncs.funcs:add" and rec["why"]
-    proc = bench("userfuncs.funcs:add", "--args", "[3]", "--kwargs", '{"y": 4}', "--tasks", "4", "-s", "threads", "--workers", "2", "--samples", "1")
+    proc = bench(
+        "userfuncs.funcs:add",
+        "--args",
+        "[3]",
+        "--kwargs",
+        '{"y": 4}',
+        "--tasks",
+        "4",
+        "-s",
+        "threads",
+        "--workers",
+        "2",
+        "--samples",
+        "1",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_a_coroutine_function_runs_natively_under_asyncio(tmp_path):
     out = tmp_path / "out.json"
-    proc = bench("userfuncs.funcs:sleepy_async", "--kwargs", '{"seconds": 0.02}', "-s", "asyncio", "-s", "threads",
-                 "--workers", "4", "--samples", "2", "--json", str(out))
+    proc = bench(
+        "userfuncs.funcs:sleepy_async",
+        "--kwargs",
+        '{"seconds": 0.02}',
+        "-s",
+        "asyncio",
+        "-s",
+        "threads",
+        "--workers",
+        "4",
+        "--samples",
+        "2",
+        "--json",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = rows_by_strategy(load(out))
-    assert rows[("asyncio", 4)]["status"] == "ok" and rows[("asyncio", 4)]["note"] is None  # no to_thread fallback
+    assert (
+        rows[("asyncio", 4)]["status"] == "ok" and rows[("asyncio", 4)]["note"] is None
+    )  # no to_thread fallback
     assert rows[("asyncio", 4)]["speedup"] > 2  # four 20 ms waits overlap
 
 
@@ -130,7 +189,16 @@ def test_results_that_vary_between_calls_are_not_compared_and_say_so(tmp_path):
 
 def test_gil_contention_is_on_the_rows_where_it_means_something(tmp_path):
     out = tmp_path / "out.json"
-    proc = bench("userfuncs.funcs:py_loop", "--kwargs", '{"n": 200000}', "--tasks", "6", *SMALL, "--json", str(out))
+    proc = bench(
+        "userfuncs.funcs:py_loop",
+        "--kwargs",
+        '{"n": 200000}',
+        "--tasks",
+        "6",
+        *SMALL,
+        "--json",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = rows_by_strategy(load(out))
     for key in (("sequential", 1), ("threads", 2)):  # Python code keeps the GIL busy
@@ -155,12 +223,21 @@ def test_default_strategies_leave_dask_out_and_say_how_to_add_it():
 
 
 def test_the_python_api(monkeypatch):
-    import gilbench
     from rich.console import Console
+
+    import gilbench
     from userfuncs import funcs
 
     monkeypatch.chdir(TESTS)
-    result = gilbench.bench(funcs.add, args=[1], kwargs={"y": 2}, tasks=4, workers=[2], strategies=["threads"], samples=2)
+    result = gilbench.bench(
+        funcs.add,
+        args=[1],
+        kwargs={"y": 2},
+        tasks=4,
+        workers=[2],
+        strategies=["threads"],
+        samples=2,
+    )
     assert not result.failed and result.recommendation["workload"] == "userfuncs.funcs:add"
     assert json.loads(result.to_json())["kind"] == "bench"
     console = Console(width=150, record=True)
@@ -179,7 +256,13 @@ def test_a_time_budget_stops_adding_samples_at_three_and_says_so(monkeypatch):
     from gilbench.workloads import Call, Workload
 
     monkeypatch.chdir(TESTS)
-    w = Workload("userfuncs.funcs:fast", "user", "", lambda p, s: Call("userfuncs.funcs:fast"), default_tasks=4)
+    w = Workload(
+        "userfuncs.funcs:fast",
+        "user",
+        "",
+        lambda p, s: Call("userfuncs.funcs:fast"),
+        default_tasks=4,
+    )
     doc = Session(Plan([w], ["sequential", "threads"], workers=[2], budget_s=0.001)).run()
     assert {r.wall_s["n"] for r in doc.results} == {3}
     assert [x.code for x in doc.warnings if x.code == "fewer-samples"] == ["fewer-samples"]

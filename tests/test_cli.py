@@ -36,7 +36,16 @@ def test_bad_input_exits_2_with_one_line(args, words):
 def test_list_names_every_contract_workload_and_strategy():
     proc = run_cli("list", timeout=60)
     assert proc.returncode == 0, proc.stderr
-    for name in ("cpu.count", "io.sleep", "io.http", "sequential", "threads", "processes", "asyncio", "interpreters"):
+    for name in (
+        "cpu.count",
+        "io.sleep",
+        "io.http",
+        "sequential",
+        "threads",
+        "processes",
+        "asyncio",
+        "interpreters",
+    ):
         assert name in proc.stdout
 
 
@@ -44,7 +53,9 @@ def test_doctor_reports_cores_and_starts_the_delay_server(no_leftovers):
     proc = run_cli("doctor", timeout=60)
     assert proc.returncode in (0, 1)
     assert "usable cores" in proc.stdout and "delay server" in proc.stdout
-    assert "process-to-process speed: the same loop in 8 fresh interpreters" in " ".join(proc.stdout.split())
+    assert "process-to-process speed: the same loop in 8 fresh interpreters" in " ".join(
+        proc.stdout.split()
+    )
 
 
 def test_doctor_warns_when_fresh_processes_differ_in_speed():
@@ -59,8 +70,27 @@ def test_doctor_warns_when_fresh_processes_differ_in_speed():
 def test_run_writes_a_valid_document_whose_numbers_tell_the_posts_story(tmp_path, no_leftovers):
     out = tmp_path / "out.json"
     proc = run_cli(
-        "run", "-w", "cpu.count", "-w", "io.http", "-s", "sequential", "-s", "threads", "-s", "processes", "-s", "asyncio",
-        "--count", "3000000", "--delay", "0.3", "--samples", "3", "--json", str(out),
+        "run",
+        "-w",
+        "cpu.count",
+        "-w",
+        "io.http",
+        "-s",
+        "sequential",
+        "-s",
+        "threads",
+        "-s",
+        "processes",
+        "-s",
+        "asyncio",
+        "--count",
+        "3000000",
+        "--delay",
+        "0.3",
+        "--samples",
+        "3",
+        "--json",
+        str(out),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = load(out)
@@ -68,7 +98,8 @@ def test_run_writes_a_valid_document_whose_numbers_tell_the_posts_story(tmp_path
     rows = {(r["workload"], r["strategy"]): r for r in doc["results"]}
     assert all(r["status"] == "ok" for r in rows.values()), [r["error"] for r in rows.values()]
     # The GIL lets one thread run Python at a time: CPU/wall stays near 1 however many threads.
-    # (Whether processes reach 2 cores depends on what else the machine runs: benchmarks/ checks that.)
+    # (Whether processes reach 2 cores depends on what else the machine runs: benchmarks/ checks
+    # that.)
     assert rows[("cpu.count", "threads")]["cpu_util"] < 1.25
     # Five 0.3 s calls overlap under threads and asyncio: far closer to one delay than to five.
     for strategy in ("threads", "asyncio"):
@@ -86,7 +117,14 @@ def test_results_that_differ_from_sequential_are_an_error(tmp_path):
     from gilbench.engine.session import Plan, Session
     from gilbench.workloads import Call, Workload
 
-    racy = Workload("test.racy", "cpu", "returns a counter", lambda p, s: Call("userfuncs.funcs:racy"), default_tasks=2, default_workers=2)
+    racy = Workload(
+        "test.racy",
+        "cpu",
+        "returns a counter",
+        lambda p, s: Call("userfuncs.funcs:racy"),
+        default_tasks=2,
+        default_workers=2,
+    )
     cwd = os.getcwd()
     os.chdir(os.path.join(ROOT, "tests"))
     try:
@@ -101,9 +139,33 @@ def test_ctrl_c_stops_everything_within_2_s_and_keeps_valid_json(tmp_path):
     before = {p.pid for p in gilbench_processes()}
     out = tmp_path / "out.json"
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
-    proc = subprocess.Popen([*GILBENCH, "run", "-w", "io.sleep", "-w", "io.http", "-s", "sequential", "-s", "threads", "-s", "processes",
-                             "--sleep", "0.2", "--delay", "5", "--json", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            *GILBENCH,
+            "run",
+            "-w",
+            "io.sleep",
+            "-w",
+            "io.http",
+            "-s",
+            "sequential",
+            "-s",
+            "threads",
+            "-s",
+            "processes",
+            "--sleep",
+            "0.2",
+            "--delay",
+            "5",
+            "--json",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until io.http is under way: the delay server is up
         if out.exists() and any(r["workload"] == "io.http" for r in load(out)["results"]):
@@ -124,14 +186,22 @@ def test_ctrl_c_stops_everything_within_2_s_and_keeps_valid_json(tmp_path):
 
 def test_quick_run_leaves_out_what_adds_time_but_no_news_with_a_reason(tmp_path, no_leftovers):
     out = tmp_path / "quick.json"
-    proc = run_cli("run", "--quick", "-w", "io.sleep", "-w", "cpu.count", "--json", str(out), timeout=120)
+    proc = run_cli(
+        "run", "--quick", "-w", "io.sleep", "-w", "cpu.count", "--json", str(out), timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = {(r["workload"], r["strategy"]): r for r in load(out)["results"]}
     for workload in ("io.sleep", "cpu.count"):
         dask = rows[(workload, "dask")]
         assert dask["status"] == "skipped" and "-s dask" in dask["reason"]
-    assert rows[("io.sleep", "threads")]["status"] == "ok" and rows[("io.sleep", "threads")]["speedup"] > 3
+    assert (
+        rows[("io.sleep", "threads")]["status"] == "ok"
+        and rows[("io.sleep", "threads")]["speedup"] > 3
+    )
     # asyncio stays where the workload has a coroutine; elsewhere it would repeat the threads row.
     assert rows[("io.sleep", "asyncio")]["status"] == "ok"
-    assert rows[("cpu.count", "asyncio")]["status"] == "skipped" and "to_thread" in rows[("cpu.count", "asyncio")]["reason"]
+    assert (
+        rows[("cpu.count", "asyncio")]["status"] == "skipped"
+        and "to_thread" in rows[("cpu.count", "asyncio")]["reason"]
+    )
     jsonschema.validate(load(out), SCHEMA)

@@ -12,11 +12,19 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
 def test_report_writes_one_self_contained_html_file(tmp_path):
     out = tmp_path / "r.html"
-    proc = run_cli("report", os.path.join(FIXTURES, "run-a.json"), os.path.join(FIXTURES, "web.json"), "-o", str(out))
+    proc = run_cli(
+        "report",
+        os.path.join(FIXTURES, "run-a.json"),
+        os.path.join(FIXTURES, "web.json"),
+        "-o",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     html = out.read_text()
     assert html.count('<svg class="chart"') >= 4
-    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html  # nothing to fetch
+    assert (
+        "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+    )  # nothing to fetch
 
 
 def test_report_rejects_a_file_that_is_not_gilbench_results(tmp_path):
@@ -37,7 +45,21 @@ def test_compare_prints_a_summary_and_exports_markdown():
 
 
 def test_run_format_csv_prints_parseable_rows_on_stdout(tmp_path):
-    proc = run_cli("run", "-w", "io.sleep", "-s", "sequential", "-s", "threads", "--sleep", "0.02", "--samples", "1", "--format", "csv")
+    proc = run_cli(
+        "run",
+        "-w",
+        "io.sleep",
+        "-s",
+        "sequential",
+        "-s",
+        "threads",
+        "--sleep",
+        "0.02",
+        "--samples",
+        "1",
+        "--format",
+        "csv",
+    )
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert {r["strategy"] for r in rows} == {"sequential", "threads"}

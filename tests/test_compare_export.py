@@ -38,16 +38,38 @@ def by_key(result: dict) -> dict:
 
 def doc(*rows: dict, python: str = "3.11.7") -> dict:
     """A minimal run document from (strategy, median, stdev, n) rows of workload w."""
-    return {"schema": "gilbench/1", "kind": "run", "command": "gilbench run", "recommendations": [],
-            "environment": {"cpu_count": 2, "cpu_affinity": [0, 1], "load_avg_1m": 0.1},
-            "interpreters": [{"label": python, "path": "/usr/bin/python3", "version": python,
-                              "free_threaded_build": False, "gil_enabled": True}], "results": [
-        {"workload": "w", "strategy": r["strategy"], "workers": r.get("workers", 1), "tasks": 2,
-         "python": python, "status": r.get("status", "ok"),
-         "wall_s": {"median": r["median"], "stdev": r["stdev"], "n": r.get("n", 5)}} for r in rows]}
+    return {
+        "schema": "gilbench/1",
+        "kind": "run",
+        "command": "gilbench run",
+        "recommendations": [],
+        "environment": {"cpu_count": 2, "cpu_affinity": [0, 1], "load_avg_1m": 0.1},
+        "interpreters": [
+            {
+                "label": python,
+                "path": "/usr/bin/python3",
+                "version": python,
+                "free_threaded_build": False,
+                "gil_enabled": True,
+            }
+        ],
+        "results": [
+            {
+                "workload": "w",
+                "strategy": r["strategy"],
+                "workers": r.get("workers", 1),
+                "tasks": 2,
+                "python": python,
+                "status": r.get("status", "ok"),
+                "wall_s": {"median": r["median"], "stdev": r["stdev"], "n": r.get("n", 5)},
+            }
+            for r in rows
+        ],
+    }
 
 
 # -- compare -------------------------------------------------------------------------------------
+
 
 def test_median_interval_formula() -> None:
     low, high = median_ci95({"median": 2.0, "stdev": 0.1, "n": 4})
@@ -93,21 +115,36 @@ def test_verdicts_follow_from_the_definitions(result: dict) -> None:
     assert slow["ratio"] == pytest.approx(2.45 / 2.05) and slow["label"] == "1.20x slower"
     assert rows[("cpu.count", "threads", 1)]["note"] == "change below 10%"
     assert rows[("cpu.count", "asyncio", 1)]["note"] == "95% intervals overlap"
-    assert rows[("cpu.count", "interpreters", 2)]["note"].startswith("A: skipped (needs Python 3.14+")
+    assert rows[("cpu.count", "interpreters", 2)]["note"].startswith(
+        "A: skipped (needs Python 3.14+"
+    )
 
 
 def test_rows_on_one_side_are_listed(result: dict) -> None:
     only_a = {(r["workload"], r["strategy"], r["workers"]) for r in result["only_in_a"]}
-    assert only_a == {("cpu.count", "asyncio", 2), ("cpu.count", "asyncio", 4), ("io.http", "threads", 1),
-                      ("io.http", "threads", 2), ("io.http", "processes", 1), ("io.http", "asyncio", 1),
-                      ("io.http", "asyncio", 2)}
+    assert only_a == {
+        ("cpu.count", "asyncio", 2),
+        ("cpu.count", "asyncio", 4),
+        ("io.http", "threads", 1),
+        ("io.http", "threads", 2),
+        ("io.http", "processes", 1),
+        ("io.http", "asyncio", 1),
+        ("io.http", "asyncio", 2),
+    }
     assert [(r["workload"], r["strategy"], r["workers"]) for r in result["only_in_b"]] == [
-        ("cpu.count", "interpreters", 4)]
+        ("cpu.count", "interpreters", 4)
+    ]
 
 
 def test_summary(result: dict) -> None:
     s = result["summary"]
-    assert (s["matched"], s["faster"], s["slower"], s["unchanged"], s["not_comparable"]) == (14, 6, 1, 5, 2)
+    assert (s["matched"], s["faster"], s["slower"], s["unchanged"], s["not_comparable"]) == (
+        14,
+        6,
+        1,
+        5,
+        2,
+    )
     faster = [1.42 / 1.00, 1.50 / 1.06, 1.52 / 1.07, 1.45 / 1.04, 0.74 / 0.53, 0.75 / 0.54]
     expected = math.prod(faster) ** (1 / len(faster))
     assert s["faster_factor"] == pytest.approx(expected)
@@ -122,7 +159,9 @@ def test_same_interpreter_matches_on_python_too() -> None:
     r = compare(a, copy.deepcopy(a), label_a="before", label_b="after")
     assert r["match_python"] is True and not r["only_in_a"] and not r["only_in_b"]
     assert r["summary"]["faster"] == r["summary"]["slower"] == 0
-    assert r["summary_line"].startswith("after is faster on 0 of 21 rows, slower on 0, no significant change on 19")
+    assert r["summary_line"].startswith(
+        "after is faster on 0 of 21 rows, slower on 0, no significant change on 19"
+    )
     # A doc with two interpreters against one of them: only that interpreter's rows pair up.
     two = copy.deepcopy(a)
     two["results"] += [dict(row, python="3.13.1") for row in a["results"]]
@@ -131,13 +170,17 @@ def test_same_interpreter_matches_on_python_too() -> None:
 
 
 def test_threshold_boundaries() -> None:
-    a = doc({"strategy": "s", "median": 1.0, "stdev": 0.01},
-            {"strategy": "t", "median": 1.0, "stdev": 0.01},
-            {"strategy": "u", "median": 1.0, "stdev": 0.01, "n": 1})
-    b = doc({"strategy": "s", "median": 0.90, "stdev": 0.01},   # exactly 10%: significant
-            {"strategy": "t", "median": 0.91, "stdev": 0.01},   # 9%, intervals apart: not
-            {"strategy": "u", "median": 0.50, "stdev": 0.01, "n": 1},  # one sample: cannot say
-            python="3.14.0")
+    a = doc(
+        {"strategy": "s", "median": 1.0, "stdev": 0.01},
+        {"strategy": "t", "median": 1.0, "stdev": 0.01},
+        {"strategy": "u", "median": 1.0, "stdev": 0.01, "n": 1},
+    )
+    b = doc(
+        {"strategy": "s", "median": 0.90, "stdev": 0.01},  # exactly 10%: significant
+        {"strategy": "t", "median": 0.91, "stdev": 0.01},  # 9%, intervals apart: not
+        {"strategy": "u", "median": 0.50, "stdev": 0.01, "n": 1},  # one sample: cannot say
+        python="3.14.0",
+    )
     rows = {r["strategy"]: r for r in compare(a, b)["rows"]}
     assert rows["s"]["significant"] and rows["s"]["label"] == "1.11x faster"
     assert not rows["t"]["significant"] and rows["t"]["verdict"] == "unchanged"
@@ -159,12 +202,23 @@ def test_format_compare_lines(result: dict) -> None:
     assert row.endswith("1.42x faster *")
     assert any(line.startswith("only in B: cpu.count interpreters x4 (3.14.0)") for line in lines)
     header = lines[3]
-    assert header.split() == ["workload", "strategy", "workers", "A", "median", "B", "median", "change"]
+    assert header.split() == [
+        "workload",
+        "strategy",
+        "workers",
+        "A",
+        "median",
+        "B",
+        "median",
+        "change",
+    ]
 
 
 def test_rich_table_shows_data_literally() -> None:
-    a, b = doc({"strategy": "[bold red]x[/]", "median": 1.0, "stdev": 0.01}), \
-        doc({"strategy": "[bold red]x[/]", "median": 0.5, "stdev": 0.01}, python="3.14.0")
+    a, b = (
+        doc({"strategy": "[bold red]x[/]", "median": 1.0, "stdev": 0.01}),
+        doc({"strategy": "[bold red]x[/]", "median": 0.5, "stdev": 0.01}, python="3.14.0"),
+    )
     console = Console(record=True, width=160, color_system=None)
     console.print(compare_table(compare(a, b)))
     text = console.export_text()
@@ -172,6 +226,7 @@ def test_rich_table_shows_data_literally() -> None:
 
 
 # -- export --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["run-a", "web"])
 def test_json_round_trips(name: str) -> None:
@@ -188,8 +243,12 @@ def test_csv_run_one_row_per_result() -> None:
     rows = list(csv.DictReader(io.StringIO(export(original, "csv"))))
     assert len(rows) == len(original["results"])
     first = rows[0]
-    assert (first["workload"], first["strategy"], first["wall_s_median"], first["speedup_ci95_high"]) == (
-        "cpu.count", "sequential", "1.42", "1.02")
+    assert (
+        first["workload"],
+        first["strategy"],
+        first["wall_s_median"],
+        first["speedup_ci95_high"],
+    ) == ("cpu.count", "sequential", "1.42", "1.02")
     skipped = next(r for r in rows if r["status"] == "skipped")
     assert skipped["wall_s_median"] == "" and skipped["reason"].startswith("needs Python 3.14+")
     error = next(r for r in rows if r["status"] == "error")
@@ -211,7 +270,9 @@ def test_csv_web_and_compare(result: dict) -> None:
 def test_markdown_tables(name: str, result: dict) -> None:
     document = result if name == "compare" else load(name)
     lines = export(document, "md").splitlines()
-    separators = [i for i, line in enumerate(lines) if line.startswith("|---") or line.startswith("|--")]
+    separators = [
+        i for i, line in enumerate(lines) if line.startswith("|---") or line.startswith("|--")
+    ]
     assert separators, lines[:5]
     for i in separators:
         header = lines[i - 1]

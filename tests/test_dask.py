@@ -10,11 +10,20 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 
 
 def spec(func: str, strategy: str, workers: int) -> dict:
-    return {"call": Call(func, kwargs={"count": 20000}).to_dict(), "strategy": strategy, "workers": workers, "tasks": 4, "samples": 2, "cwd": TESTS}
+    return {
+        "call": Call(func, kwargs={"count": 20000}).to_dict(),
+        "strategy": strategy,
+        "workers": workers,
+        "tasks": 4,
+        "samples": 2,
+        "cwd": TESTS,
+    }
 
 
 def test_dask_local_cluster_matches_sequential_and_cleans_up(no_leftovers):
-    base = run_trial(sys.executable, spec("gilbench.workloads.cpu:count", "sequential", 1), timeout=60)
+    base = run_trial(
+        sys.executable, spec("gilbench.workloads.cpu:count", "sequential", 1), timeout=60
+    )
     out = run_trial(sys.executable, spec("gilbench.workloads.cpu:count", "dask", 2), timeout=120)
     assert out.status == "ok", out.error
     assert out.checksum == base.checksum

@@ -37,7 +37,15 @@ def test_delay_waits_and_echoes_like_httpbin(server: DelayServer) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/delay/abc", "/delay/nan", "/delay/inf", "/doc?delay=abc", "/doc?delay=nan", "/doc?items=x", "/doc?seed=1.5"],
+    [
+        "/delay/abc",
+        "/delay/nan",
+        "/delay/inf",
+        "/doc?delay=abc",
+        "/doc?delay=nan",
+        "/doc?items=x",
+        "/doc?seed=1.5",
+    ],
 )
 def test_bad_input_is_a_400_with_a_reason(server: DelayServer, path: str) -> None:
     status, body = get(server.url + path)
@@ -56,5 +64,9 @@ def test_doc_is_deterministic_per_seed_and_clamps_items(server: DelayServer) -> 
 
 def test_binds_loopback_only(server: DelayServer) -> None:
     assert server.proc is not None
-    ports = [c.laddr for c in psutil.Process(server.proc.pid).net_connections(kind="inet") if c.status == "LISTEN"]
+    ports = [
+        c.laddr
+        for c in psutil.Process(server.proc.pid).net_connections(kind="inet")
+        if c.status == "LISTEN"
+    ]
     assert ports and all(addr.ip == "127.0.0.1" for addr in ports)

@@ -17,9 +17,9 @@ import time
 import warnings
 
 import pytest
-from conftest import ROOT, run_cli
 from rich.console import Console
 
+from conftest import ROOT, run_cli
 from gilbench.engine import environment, freethreading, targets, venvs
 from gilbench.engine.runner import run_trial
 from gilbench.engine.session import Plan, Session
@@ -49,7 +49,14 @@ def target(minor: str) -> dict:
 
 
 def trial(interp: dict, func: str, strategy: str = "interpreters", **kwargs) -> object:
-    spec = {"call": Call(func, kwargs=kwargs).to_dict(), "strategy": strategy, "workers": 2, "tasks": 2, "samples": 1, "cwd": TESTS}
+    spec = {
+        "call": Call(func, kwargs=kwargs).to_dict(),
+        "strategy": strategy,
+        "workers": 2,
+        "tasks": 2,
+        "samples": 1,
+        "cwd": TESTS,
+    }
     return run_trial(interp["worker_python"], spec, timeout=120, env=interp["env"])
 
 
@@ -73,7 +80,9 @@ def test_provisioning_creates_a_venv_once_then_reuses_it_and_records_what_failed
     first = venvs.ensure(base, "3.12.1", "3.12.1", events.append)
     made_in = time.monotonic() - t0
     assert [e["step"] for e in events] == ["create", "install", "install-one", "ready"]
-    assert first.path.startswith(str(tmp_path / "venvs" / "3.12.1-")) and os.access(first.python, os.X_OK)
+    assert first.path.startswith(str(tmp_path / "venvs" / "3.12.1-")) and os.access(
+        first.python, os.X_OK
+    )
     assert list(first.failed) == ["./no-such-project-dir"] and first.failed["./no-such-project-dir"]
     t0 = time.monotonic()
     again = venvs.ensure(base, "3.12.1", "3.12.1", events.append)
@@ -82,13 +91,24 @@ def test_provisioning_creates_a_venv_once_then_reuses_it_and_records_what_failed
     assert [v.path for v in venvs.provisioned()] == [first.path]
     reqs.write_text("# other requirements\n")  # the requirements are part of the key: a new venv...
     assert str(venvs.venv_path(base, "3.12.1")) != first.path
-    other = tmp_path / "venvs" / "3.13.0-0123456789"  # another interpreter's venv: not ours to remove
+    other = (
+        tmp_path / "venvs" / "3.13.0-0123456789"
+    )  # another interpreter's venv: not ours to remove
     other.mkdir()
-    (other / venvs.MANIFEST).write_text(json.dumps(dict(first.to_dict(), path=str(other), base=sys.executable, python=sys.executable)))
+    (other / venvs.MANIFEST).write_text(
+        json.dumps(
+            dict(first.to_dict(), path=str(other), base=sys.executable, python=sys.executable)
+        )
+    )
     events.clear()
     second = venvs.ensure(base, "3.12.1", "3.12.1", events.append)
     # ...and once it is ready, the one made for the old requirements is removed.
-    assert events[-1] == {"type": "venv", "python": "3.12.1", "step": "removed-stale", "path": first.path}
+    assert events[-1] == {
+        "type": "venv",
+        "python": "3.12.1",
+        "step": "removed-stale",
+        "path": first.path,
+    }
     assert not os.path.exists(first.path) and not os.path.exists(first.path + ".lock")
     assert sorted(v.path for v in venvs.provisioned()) == sorted([second.path, str(other)])
 
@@ -109,32 +129,57 @@ def test_the_interpreter_running_gilbench_needs_no_venv():
 
 def test_a_package_missing_in_the_target_venv_skips_the_row_with_the_fix():
     interp = target("12")
-    needy = Workload("test.needy", "cpu", "needs a package no venv has", lambda p, s: Call("userfuncs.funcs:fast"),
-                     needs=(Need("package", "gilbench_no_such_pkg"),))
-    interp["missing_packages"] = targets.missing_imports(interp["worker_python"], ["gilbench_no_such_pkg", "numpy", "json"])
-    assert interp["missing_packages"] == ["gilbench_no_such_pkg"]  # numpy is in the venv, unlike this one
+    needy = Workload(
+        "test.needy",
+        "cpu",
+        "needs a package no venv has",
+        lambda p, s: Call("userfuncs.funcs:fast"),
+        needs=(Need("package", "gilbench_no_such_pkg"),),
+    )
+    interp["missing_packages"] = targets.missing_imports(
+        interp["worker_python"], ["gilbench_no_such_pkg", "numpy", "json"]
+    )
+    assert interp["missing_packages"] == [
+        "gilbench_no_such_pkg"
+    ]  # numpy is in the venv, unlike this one
     why = targets.missing_reason(needy, interp)
     assert "'gilbench_no_such_pkg'" in why and interp["venv"]["path"] in why and "fix:" in why
 
 
 # -- the interpreters strategy ---------------------------------------------------------------------
-def test_interpreters_on_312_and_313_match_sequential_and_311_is_skipped_with_the_reason(monkeypatch):
+def test_interpreters_on_312_and_313_match_sequential_and_311_is_skipped_with_the_reason(
+    monkeypatch,
+):
     pythons = [pyenv_python("11"), pyenv_python("12"), pyenv_python("13")]
     monkeypatch.chdir(TESTS)
-    plan = Plan([get_workload("cpu.count")], ["sequential", "interpreters"], pythons=pythons, params={"count": 1_000_000}, samples=2)
+    plan = Plan(
+        [get_workload("cpu.count")],
+        ["sequential", "interpreters"],
+        pythons=pythons,
+        params={"count": 1_000_000},
+        samples=2,
+    )
     doc = Session(plan).run()
     rows = {(r.python[:4], r.strategy): r for r in doc.results}
     skipped = rows[("3.11", "interpreters")]
-    assert skipped.status == "skipped" and skipped.reason == "Python 3.11 has no per-interpreter GIL (needs 3.12+)"
+    assert (
+        skipped.status == "skipped"
+        and skipped.reason == "Python 3.11 has no per-interpreter GIL (needs 3.12+)"
+    )
     for version, machinery in (("3.12", "_xxsubinterpreters"), ("3.13", "interpreters-pep-734")):
         seq, interp = rows[(version, "sequential")], rows[(version, "interpreters")]
         assert interp.status == "ok", interp.error
         assert interp.checksum == seq.checksum is not None
         assert machinery in interp.note
-        assert interp.startup_s is not None and interp.startup_s > 0  # creating the interpreters, timed apart
+        assert (
+            interp.startup_s is not None and interp.startup_s > 0
+        )  # creating the interpreters, timed apart
     # Trials ran in each interpreter's venv, under its own label and version.
     for entry in doc.interpreters:
-        assert entry["worker_python"].startswith(entry["venv"]["path"]) and entry["label"] == entry["version"]
+        assert (
+            entry["worker_python"].startswith(entry["venv"]["path"])
+            and entry["label"] == entry["version"]
+        )
 
 
 @pytest.mark.parametrize("minor", ["12", "13"])
@@ -147,10 +192,14 @@ def test_a_function_in_main_is_skipped_with_the_reason(minor):
 @pytest.mark.parametrize("minor", ["12", "13"])
 def test_a_module_that_refuses_subinterpreters_is_skipped_with_the_reason(minor):
     interp = target(minor)
-    assert trial(interp, "userfuncs.numpy_funcs:total", strategy="sequential", n=10).status == "ok"  # numpy is there
+    assert (
+        trial(interp, "userfuncs.numpy_funcs:total", strategy="sequential", n=10).status == "ok"
+    )  # numpy is there
     out = trial(interp, "userfuncs.numpy_funcs:total", n=10)
     assert out.status == "skipped", out.error
-    assert out.reason.startswith("module userfuncs.numpy_funcs cannot be imported in a subinterpreter")
+    assert out.reason.startswith(
+        "module userfuncs.numpy_funcs cannot be imported in a subinterpreter"
+    )
     assert "numpy._core._multiarray_umath does not support loading in subinterpreters" in out.reason
 
 
@@ -158,7 +207,9 @@ def test_a_module_that_refuses_subinterpreters_is_skipped_with_the_reason(minor)
 def test_a_refusing_module_imported_inside_the_task_is_skipped_when_the_warm_up_meets_it(minor):
     out = trial(target(minor), "userfuncs.lazy_numpy:total", n=10)
     assert out.status == "skipped", out.error
-    assert out.reason.startswith("the task imports a module that cannot be loaded in a subinterpreter: ImportError: module ")
+    assert out.reason.startswith(
+        "the task imports a module that cannot be loaded in a subinterpreter: ImportError: module "
+    )
     assert out.reason.endswith("does not support loading in subinterpreters")
     assert out.startup_s is not None and not out.samples
 
@@ -169,7 +220,7 @@ def test_a_task_that_raises_in_a_subinterpreter_is_an_error_not_a_hang(minor):
     assert out.status == "error" and "this function always raises" in out.error
 
 
-# -- free-threaded builds ----------------------------------------------------------------------------
+# -- free-threaded builds ------------------------------------------------------------------------
 def recorded_probe(monkeypatch, real_path: str | None = None):
     """Make the probe answer as the recorded free-threaded 3.13.0 build does (the GIL state
     following PYTHON_GIL as CPython's does); ``real_path`` runs the trials in a real interpreter."""
@@ -192,7 +243,10 @@ def test_a_free_threaded_build_becomes_two_variants_default_and_gil_forced(monke
         ("3.13.0t", {"PYTHON_GIL": ""}, False),
         ("3.13.0t+gil", {"PYTHON_GIL": "1"}, True),
     ]
-    assert all(e["free_threaded_build"] and e["path"] == "/opt/python3.13t/bin/python3.13t" for e in entries)
+    assert all(
+        e["free_threaded_build"] and e["path"] == "/opt/python3.13t/bin/python3.13t"
+        for e in entries
+    )
     summary = targets.support_summary(entries[0], ["threads", "interpreters"])
     assert "free-threaded" in summary and "3.13.0t and 3.13.0t+gil" in summary
 
@@ -203,9 +257,16 @@ def test_both_variants_run_their_trials_with_their_own_environment(monkeypatch):
     # 3.13; 0 would be refused by a GIL build, which is also why the default variant sets it empty).
     real = pyenv_python("13")
     recorded_probe(monkeypatch, real_path=real)
-    monkeypatch.setattr(venvs, "needs_venv", lambda path: False)  # no venv for a pretend build in the cache
+    monkeypatch.setattr(
+        venvs, "needs_venv", lambda path: False
+    )  # no venv for a pretend build in the cache
     monkeypatch.chdir(TESTS)
-    probe = Workload("test.gil_env", "cpu", "returns PYTHON_GIL", lambda p, s: Call("os:getenv", args=("PYTHON_GIL",)))
+    probe = Workload(
+        "test.gil_env",
+        "cpu",
+        "returns PYTHON_GIL",
+        lambda p, s: Call("os:getenv", args=("PYTHON_GIL",)),
+    )
     doc = Session(Plan([probe], ["sequential"], pythons=[real], samples=1)).run()
     assert [(r.python, r.status) for r in doc.results] == [("3.13.0t", "ok"), ("3.13.0t+gil", "ok")]
     assert doc.results[0].checksum != doc.results[1].checksum  # "" and "1": each saw its own
@@ -215,8 +276,9 @@ def test_the_gil_re_enabled_warning_names_the_module():
     with open(os.path.join(FIXTURES, "gil-reenabled-warning.txt")) as f:
         text = f.read()
     assert freethreading.reenabled_modules(text) == ["numpy._core._multiarray_umath"]
-    assert freethreading.reenabled_modules(text + text.replace("numpy._core._multiarray_umath", "lxml.etree")) == [
-        "numpy._core._multiarray_umath", "lxml.etree"]
+    assert freethreading.reenabled_modules(
+        text + text.replace("numpy._core._multiarray_umath", "lxml.etree")
+    ) == ["numpy._core._multiarray_umath", "lxml.etree"]
     assert freethreading.reenabled_modules("RuntimeWarning: something else") == []
 
 
@@ -230,9 +292,12 @@ def test_the_worker_notes_which_import_turned_the_gil_back_on(monkeypatch):
         watch = freethreading.GilWatch()
         assert watch.note() is None
         state["gil"] = True  # what CPython does on the import, before it warns
-        warnings.warn(message, RuntimeWarning)
+        warnings.warn(message, RuntimeWarning, stacklevel=1)
     assert [str(w.message) for w in shown] == [message]  # still shown to the user, not swallowed
-    assert watch.note() == "GIL re-enabled by importing numpy._core._multiarray_umath (not declared free-threading-safe): this ran with the GIL"
+    assert (
+        watch.note() == "GIL re-enabled by importing numpy._core._multiarray_umath "
+        "(not declared free-threading-safe): this ran with the GIL"
+    )
 
 
 # -- what the user sees ----------------------------------------------------------------------------
@@ -240,7 +305,11 @@ def test_list_pythons_shows_the_provisioned_venvs_and_what_each_interpreter_supp
     interp = target("12")
     proc = run_cli("list", "--pythons", timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "Interpreters" in proc.stdout and "Provisioned venvs" in proc.stdout and "strategies" in proc.stdout
+    assert (
+        "Interpreters" in proc.stdout
+        and "Provisioned venvs" in proc.stdout
+        and "strategies" in proc.stdout
+    )
     console = Console(width=400, record=True, file=io.StringIO())
     console.print(venvs_table([v.to_dict() for v in venvs.provisioned()]))
     shown = console.export_text()
@@ -250,13 +319,34 @@ def test_list_pythons_shows_the_provisioned_venvs_and_what_each_interpreter_supp
 
 def test_the_side_by_side_table_has_one_column_per_interpreter():
     def row(python, strategy, median, speedup, status="ok", reason=None):
-        return {"workload": "cpu.count", "strategy": strategy, "workers": 2, "python": python, "status": status, "reason": reason,
-                "error": None, "wall_s": {"median": median} if median else None, "speedup": speedup}
+        return {
+            "workload": "cpu.count",
+            "strategy": strategy,
+            "workers": 2,
+            "python": python,
+            "status": status,
+            "reason": reason,
+            "error": None,
+            "wall_s": {"median": median} if median else None,
+            "speedup": speedup,
+        }
 
-    doc = {"results": [row("3.11.7", "sequential", 0.70, 1.0), row("3.11.7", "interpreters", None, None, "skipped", "needs 3.12+"),
-                       row("3.13.0", "sequential", 0.72, 1.0), row("3.13.0", "interpreters", 0.38, 1.89)]}
+    doc = {
+        "results": [
+            row("3.11.7", "sequential", 0.70, 1.0),
+            row("3.11.7", "interpreters", None, None, "skipped", "needs 3.12+"),
+            row("3.13.0", "sequential", 0.72, 1.0),
+            row("3.13.0", "interpreters", 0.38, 1.89),
+        ]
+    }
     table = side_by_side_table(doc)
-    assert [c.header for c in table.columns] == ["workload", "strategy", "workers", "3.11.7", "3.13.0"]
+    assert [c.header for c in table.columns] == [
+        "workload",
+        "strategy",
+        "workers",
+        "3.11.7",
+        "3.13.0",
+    ]
     cells = [str(c) for c in table.columns[3]._cells] + [str(c) for c in table.columns[4]._cells]
     assert cells == ["0.700 s", "skipped: needs 3.12+", "0.720 s", "0.380 s  1.89x"]
     assert side_by_side_table({"results": doc["results"][:2]}) is None
@@ -266,4 +356,7 @@ def test_an_interpreter_too_old_for_the_worker_is_bad_input():
     old = pyenv_python("10")
     proc = run_cli("run", "-w", "cpu.count", "--python", old, timeout=60)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr.strip() == f"gilbench: error: {old}: Python 3.10 is too old for gilbench's worker (needs 3.11+)"
+    assert (
+        proc.stderr.strip()
+        == f"gilbench: error: {old}: Python 3.10 is too old for gilbench's worker (needs 3.11+)"
+    )

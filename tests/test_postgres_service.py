@@ -49,7 +49,9 @@ def test_cluster_serves_queries_and_cleans_up():
         assert pg.dsn.startswith("host=127.0.0.1 ")
         with psycopg.connect(pg.dsn, autocommit=True) as conn:
             assert conn.execute("select pg_sleep(0.1), 1").fetchone() == ("", 1)
-            assert conn.execute("select sum(i) from generate_series(1, 100000) as i").fetchone() == (5000050000,)
+            assert conn.execute(
+                "select sum(i) from generate_series(1, 100000) as i"
+            ).fetchone() == (5000050000,)
             conn.execute("create table t (id int primary key, v text)")
             conn.execute("insert into t select i, md5(i::text) from generate_series(1, 1000) i")
             assert conn.execute("select count(*) from t").fetchone() == (1000,)
@@ -63,7 +65,11 @@ def test_cluster_serves_queries_and_cleans_up():
             assert conn.execute("select 1").fetchone() == (1,)
 
         # Listening sockets of the postmaster: TCP on 127.0.0.1 only.
-        inet = [c for c in psutil.Process(pg.pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]
+        inet = [
+            c
+            for c in psutil.Process(pg.pid).net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN
+        ]
         assert inet and {c.laddr.ip for c in inet} == {"127.0.0.1"}
         assert {c.laddr.port for c in inet} == {pg.port}
 
@@ -93,7 +99,10 @@ def test_exception_inside_with_still_cleans_up():
             raise Boom()
     conn.close()
     assert not os.path.exists(seen["tmpdir"])
-    assert not psutil.pid_exists(seen["pid"]) or psutil.Process(seen["pid"]).status() == psutil.STATUS_ZOMBIE
+    assert (
+        not psutil.pid_exists(seen["pid"])
+        or psutil.Process(seen["pid"]).status() == psutil.STATUS_ZOMBIE
+    )
     assert _cluster_processes(seen["tmpdir"]) == []
 
 
@@ -119,7 +128,9 @@ def test_cli_prints_dsn_and_stops_on_sigterm():
             assert conn.execute("select 2").fetchone() == (2,)
         server = [p for p in psutil.Process(proc.pid).children() if p.name() == "postgres"]
         assert len(server) == 1
-        tmpdir = next(a for a in server[0].cmdline() if a.startswith("unix_socket_directories=")).split("=", 1)[1]
+        tmpdir = next(
+            a for a in server[0].cmdline() if a.startswith("unix_socket_directories=")
+        ).split("=", 1)[1]
         proc.terminate()
         assert proc.wait(timeout=15) == 0
     finally:

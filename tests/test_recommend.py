@@ -7,10 +7,31 @@ from gilbench.engine.results import Row
 SEQ = [1.00, 1.01, 0.99, 1.02, 0.98]
 
 
-def row(strategy, workers, samples, base=SEQ, tasks=4, cpu_util=1.0, contention=None, hold=None, run_queue=None):
+def row(
+    strategy,
+    workers,
+    samples,
+    base=SEQ,
+    tasks=4,
+    cpu_util=1.0,
+    contention=None,
+    hold=None,
+    run_queue=None,
+):
     """A measured row, its derived numbers computed the way the session does."""
-    r = Row("w", strategy, workers, tasks, "3.11", samples_s=list(samples), wall_s=stats.summarize(samples),
-            cpu_util=cpu_util, gil_contention=contention, gil_hold_ms=hold, run_queue_s=run_queue)
+    r = Row(
+        "w",
+        strategy,
+        workers,
+        tasks,
+        "3.11",
+        samples_s=list(samples),
+        wall_s=stats.summarize(samples),
+        cpu_util=cpu_util,
+        gil_contention=contention,
+        gil_hold_ms=hold,
+        run_queue_s=run_queue,
+    )
     r.cpu_s = cpu_util * r.wall_s["median"]
     r.speedup = stats.ratio_of_medians(base, samples)
     r.speedup_ci95 = list(stats.ratio_ci95(base, samples))
@@ -23,14 +44,22 @@ def scaled(samples, factor):
 
 
 def test_a_significant_lead_of_10_percent_wins():
-    rows = [row("sequential", 1, SEQ), row("threads", 2, scaled(SEQ, 1.02), contention=0.8), row("processes", 2, scaled(SEQ, 0.52))]
+    rows = [
+        row("sequential", 1, SEQ),
+        row("threads", 2, scaled(SEQ, 1.02), contention=0.8),
+        row("processes", 2, scaled(SEQ, 0.52)),
+    ]
     rec = recommend(rows, cores=2)
     assert (rec.strategy, rec.workers) == ("processes", 2)
     assert rec.speedup > 1.9
 
 
 def test_a_lead_under_10_percent_loses_to_the_simpler_strategy():
-    rows = [row("sequential", 1, SEQ), row("threads", 4, scaled(SEQ, 0.26)), row("asyncio", 4, scaled(SEQ, 0.25))]
+    rows = [
+        row("sequential", 1, SEQ),
+        row("threads", 4, scaled(SEQ, 0.26)),
+        row("asyncio", 4, scaled(SEQ, 0.25)),
+    ]
     rec = recommend(rows)
     assert rec.strategy == "threads"  # asyncio is 4% faster: not worth the difference
 
@@ -44,23 +73,33 @@ def test_an_insignificant_lead_loses_to_the_simpler_strategy():
 
 
 def test_fewer_workers_win_when_more_do_not_help():
-    rows = [row("sequential", 1, SEQ), row("processes", 2, scaled(SEQ, 0.51)), row("processes", 4, scaled(SEQ, 0.50))]
+    rows = [
+        row("sequential", 1, SEQ),
+        row("processes", 2, scaled(SEQ, 0.51)),
+        row("processes", 4, scaled(SEQ, 0.50)),
+    ]
     rec = recommend(rows, cores=2)
     assert (rec.strategy, rec.workers) == ("processes", 2)
 
 
 def test_dispatch_dominated_tasks_stay_sequential():
     tiny = [0.00010, 0.00011, 0.00010, 0.00012, 0.00010]  # 100 tasks of ~1 µs
-    rows = [row("sequential", 1, tiny, base=tiny, tasks=100), row("threads", 4, scaled(tiny, 6), base=tiny, tasks=100),
-            row("processes", 4, scaled(tiny, 40), base=tiny, tasks=100)]
+    rows = [
+        row("sequential", 1, tiny, base=tiny, tasks=100),
+        row("threads", 4, scaled(tiny, 6), base=tiny, tasks=100),
+        row("processes", 4, scaled(tiny, 40), base=tiny, tasks=100),
+    ]
     rec = recommend(rows)
     assert rec.strategy == "sequential" and rec.speedup == 1.0
     assert "1 µs" in rec.why and "processes x4 0.03x" in rec.why
 
 
 def test_why_is_one_sentence_with_the_numbers_and_is_deterministic():
-    rows = [row("sequential", 1, SEQ, contention=0.83), row("threads", 2, scaled(SEQ, 1.05), contention=0.48),
-            row("processes", 2, scaled(SEQ, 0.52))]
+    rows = [
+        row("sequential", 1, SEQ, contention=0.83),
+        row("threads", 2, scaled(SEQ, 1.05), contention=0.48),
+        row("processes", 2, scaled(SEQ, 0.52)),
+    ]
     rec = recommend(rows, cores=2)
     assert rec.why.startswith("processes x2 1.92x (95% CI ")
     assert "on 2 cores" in rec.why and "threads 0.95x (GIL contention 0.48)" in rec.why
@@ -68,8 +107,20 @@ def test_why_is_one_sentence_with_the_numbers_and_is_deterministic():
     assert recommend(rows, cores=2) == rec
 
 
-def _cpu_rows(seq_util=1.0, contention=None, hold=None, threads_speedup=None, threads_util=1.0, run_queue=None):
-    rows = [row("sequential", 1, SEQ, cpu_util=seq_util, contention=contention, hold=hold, run_queue=run_queue)]
+def _cpu_rows(
+    seq_util=1.0, contention=None, hold=None, threads_speedup=None, threads_util=1.0, run_queue=None
+):
+    rows = [
+        row(
+            "sequential",
+            1,
+            SEQ,
+            cpu_util=seq_util,
+            contention=contention,
+            hold=hold,
+            run_queue=run_queue,
+        )
+    ]
     if threads_speedup:
         rows.append(row("threads", 2, scaled(SEQ, 1 / threads_speedup), cpu_util=threads_util))
     return rows
@@ -83,12 +134,18 @@ def test_classification_follows_the_measurements():
     # C code releasing the GIL: the GIL sits free while a core is busy (no second core needed)...
     assert classify(_cpu_rows(contention=0.004, hold=0.0)) == "cpu-native-releases-gil"
     # ...or, when only part of the work releases it, threads run in parallel.
-    assert classify(_cpu_rows(contention=0.45, hold=1.0, threads_speedup=1.6, threads_util=1.6)) == "cpu-native-releases-gil"
+    assert (
+        classify(_cpu_rows(contention=0.45, hold=1.0, threads_speedup=1.6, threads_util=1.6))
+        == "cpu-native-releases-gil"
+    )
     assert classify(_cpu_rows(contention=0.45, hold=1.0, threads_speedup=1.05)) == "cpu-python"
     # A threads "speedup" over a sequential run starved by other load does not outvote the GIL.
     assert classify(_cpu_rows(contention=0.83, hold=4.8, threads_speedup=1.5)) == "cpu-python"
     # C code holding the GIL: the knock waits a whole call (here 130 ms), not a switch interval.
-    assert classify(_cpu_rows(contention=0.992, hold=130.0, threads_speedup=1.0)) == "cpu-native-holds-gil"
+    assert (
+        classify(_cpu_rows(contention=0.992, hold=130.0, threads_speedup=1.0))
+        == "cpu-native-holds-gil"
+    )
     # Without a contention measurement, only threads can tell.
     assert classify(_cpu_rows(threads_speedup=1.0)) == "cpu-python"
 
@@ -96,7 +153,9 @@ def test_classification_follows_the_measurements():
 def test_a_loaded_machine_does_not_turn_cpu_work_into_waiting():
     # Half the pass spent waiting for a core that another process had: CPU/wall 0.5, yet busy.
     assert classify(_cpu_rows(seq_util=0.5, contention=0.83, hold=4.8)) == "mixed"
-    assert classify(_cpu_rows(seq_util=0.5, contention=0.83, hold=4.8, run_queue=0.5)) == "cpu-python"
+    assert (
+        classify(_cpu_rows(seq_util=0.5, contention=0.83, hold=4.8, run_queue=0.5)) == "cpu-python"
+    )
 
 
 def test_no_sequential_row_no_verdict():

@@ -36,21 +36,46 @@ def require_chromium() -> Path:
     if os.environ.get("GILBENCH_SKIP_BROWSER") == "1":
         pytest.skip("GILBENCH_SKIP_BROWSER=1")
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-chromium.sh (as root), "
-                    "or set GILBENCH_SKIP_BROWSER=1 to skip the browser checks", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/install-chromium.sh (as root), "
+            "or set GILBENCH_SKIP_BROWSER=1 to skip the browser checks",
+            pytrace=False,
+        )
     return CHROMIUM
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The report of a real (small) run, with a workload renamed like a script tag, and the web lab."""
+    """The report of a real (small) run, a workload renamed like a script tag, and the web lab."""
     from conftest import run_cli
 
     tmp = tmp_path_factory.mktemp("report")
     results = tmp / "run.json"
-    proc = run_cli("run", "-w", "cpu.count", "-w", "io.sleep", "-s", "sequential", "-s", "threads", "-s", "processes",
-                   "-s", "asyncio", "--workers", "1,2", "--count", "300000", "--sleep", "0.05", "--samples", "2",
-                   "--json", str(results))
+    proc = run_cli(
+        "run",
+        "-w",
+        "cpu.count",
+        "-w",
+        "io.sleep",
+        "-s",
+        "sequential",
+        "-s",
+        "threads",
+        "-s",
+        "processes",
+        "-s",
+        "asyncio",
+        "--workers",
+        "1,2",
+        "--count",
+        "300000",
+        "--sleep",
+        "0.05",
+        "--samples",
+        "2",
+        "--json",
+        str(results),
+    )
     assert proc.returncode == 0, proc.stderr
     run = json.loads(results.read_text())
     evil = copy.deepcopy(run)
@@ -101,7 +126,7 @@ sys.exit(code)
 
 
 def _processes_using(profile: Path) -> list[str]:
-    """Command lines of running processes that mention ``profile`` (our Chromium's user-data-dir)."""
+    """Command lines of running processes that mention ``profile`` (our Chromium's profile dir)."""
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
@@ -114,14 +139,31 @@ def _processes_using(profile: Path) -> list[str]:
 
 
 def run_chromium(binary: Path, tmp: Path, *args: str) -> tuple[int, str, str]:
-    """Run headless Chromium with ``args``; return (exit code, stdout, stderr); leave nothing behind."""
+    """Run headless Chromium with ``args``: (exit code, stdout, stderr); leaves nothing behind."""
     profile = tmp / "profile"
     profile.mkdir(exist_ok=True)
-    cmd = [str(binary), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args]
-    proc = subprocess.Popen([sys.executable, "-c", REAPER, *cmd], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    cmd = [
+        str(binary),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *args,
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", REAPER, *cmd],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -146,8 +188,8 @@ def decode_png(data: bytes) -> tuple[int, int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, header = 8, [], None
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", chunk)
@@ -165,12 +207,12 @@ def decode_png(data: bytes) -> tuple[int, int, int, list[bytes]]:
     rows = []
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         if kind == 1:  # Sub
             for i in range(bpp, stride):
                 line[i] = (line[i] + line[i - bpp]) & 0xFF
         elif kind == 2:  # Up
-            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev))
+            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev, strict=False))
         elif kind == 3:  # Average
             for i in range(stride):
                 left = line[i - bpp] if i >= bpp else 0
@@ -196,8 +238,9 @@ def test_screenshot_renders_the_charts(page: tuple[Path, str], tmp_path: Path) -
     chromium = require_chromium()
     path, _ = page
     png = tmp_path / "report.png"
-    code, _, err = run_chromium(chromium, tmp_path, f"--screenshot={png}", f"--window-size={WIDTH},{HEIGHT}",
-                                path.as_uri())
+    code, _, err = run_chromium(
+        chromium, tmp_path, f"--screenshot={png}", f"--window-size={WIDTH},{HEIGHT}", path.as_uri()
+    )
     assert code == 0, err[-2000:]
     assert png.exists() and png.stat().st_size > 10_000
     assert console_messages(err) == []
@@ -207,16 +250,19 @@ def test_screenshot_renders_the_charts(page: tuple[Path, str], tmp_path: Path) -
     pixels: dict[bytes, int] = {}
     for row in rows:
         for i in range(0, len(row), channels):
-            px = row[i:i + 3]
+            px = row[i : i + 3]
             pixels[px] = pixels.get(px, 0) + 1
     assert len(pixels) > 200, f"only {len(pixels)} colours: the page looks blank"
     white = pixels.get(b"\xff\xff\xff", 0)
     assert white < 0.95 * width * height
-    assert pixels.get(PROCESSES_BLUE, 0) > 500 and pixels.get(THREADS_ORANGE, 0) > 500, \
+    assert pixels.get(PROCESSES_BLUE, 0) > 500 and pixels.get(THREADS_ORANGE, 0) > 500, (
         "the SVG bar charts did not render"
+    )
 
 
-def test_dom_after_load_has_every_chart_and_no_script(page: tuple[Path, str], tmp_path: Path) -> None:
+def test_dom_after_load_has_every_chart_and_no_script(
+    page: tuple[Path, str], tmp_path: Path
+) -> None:
     chromium = require_chromium()
     path, html = page
     code, dom, err = run_chromium(chromium, tmp_path, "--dump-dom", path.as_uri())

@@ -1,4 +1,4 @@
-"""The HTML report: every chart is there, the verdict comes first, and data can never become markup."""
+"""The HTML report: every chart is there, the verdict comes first, data can never become markup."""
 
 from __future__ import annotations
 
@@ -15,14 +15,57 @@ from gilbench.report.html import render_html
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EVIL_NAME = "<script>alert(1)</script>"
-EVIL_COMMAND = """gilbench bench 'evil:f' --args '"><img src=x onerror=alert(2)></pre><script>alert(3)</script>'"""
+EVIL_COMMAND = (
+    """gilbench bench 'evil:f' --args '"><img src=x onerror=alert(2)></pre>"""
+    """<script>alert(3)</script>'"""
+)
 
 # Everything the report itself emits; a tag outside this set came from data.
 ALLOWED_TAGS = {
-    "html", "head", "meta", "title", "style", "body", "main", "header", "nav", "footer", "section",
-    "h1", "h2", "h3", "h4", "p", "a", "b", "span", "br", "ul", "li", "dl", "dt", "dd", "pre", "code",
-    "details", "summary", "div", "table", "thead", "tbody", "tr", "th", "td",
-    "svg", "g", "line", "polyline", "path", "rect", "circle", "text",
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "main",
+    "header",
+    "nav",
+    "footer",
+    "section",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "p",
+    "a",
+    "b",
+    "span",
+    "br",
+    "ul",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "pre",
+    "code",
+    "details",
+    "summary",
+    "div",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "svg",
+    "g",
+    "line",
+    "polyline",
+    "path",
+    "rect",
+    "circle",
+    "text",
 }
 
 
@@ -38,7 +81,9 @@ def evil_doc() -> dict:
             row["workload"] = EVIL_NAME
     doc["command"] = EVIL_COMMAND
     doc["environment"]["hostname"] = '"><svg onload=alert(4)>'
-    doc["warnings"].append({"code": "<b>bold</b>", "message": "</td></tr></table><script>alert(5)</script>"})
+    doc["warnings"].append(
+        {"code": "<b>bold</b>", "message": "</td></tr></table><script>alert(5)</script>"}
+    )
     return doc
 
 
@@ -87,9 +132,17 @@ def test_every_chart_is_an_inline_svg(report: str) -> None:
 
 
 def test_speedup_chart_has_one_line_per_strategy_and_the_ideal(report: str) -> None:
-    svg = re.search(r'<svg class="chart" data-chart="1/speedup/cpu.count".*?</svg>', report, re.S).group(0)
+    svg = re.search(
+        r'<svg class="chart" data-chart="1/speedup/cpu.count".*?</svg>', report, re.S
+    ).group(0)
     series = re.findall(r'data-series="([^"]*)"', svg)
-    assert series == ["ideal (y = x)", "sequential", "threads", "asyncio", "processes"]  # registry order
+    assert series == [
+        "ideal (y = x)",
+        "sequential",
+        "threads",
+        "asyncio",
+        "processes",
+    ]  # registry order
     assert "workers" in svg and "speedup vs sequential" in svg
 
 
@@ -97,13 +150,16 @@ def test_verdict_table_comes_first(report: str) -> None:
     verdict = report.index('id="verdict"')
     assert verdict < report.index("<svg")
     assert verdict < report.index('id="doc-1"')
-    table = report[verdict:report.index("</table>", verdict)]
+    table = report[verdict : report.index("</table>", verdict)]
     for header in ("Workload", "Python", "Classification", "Use", "Workers", "Speedup", "Why"):
         assert f">{header}</th>" in table
     for rec in load("run-a")["recommendations"] + load("run-b")["recommendations"]:
         assert rec["why"] in table
     # Then the documents, then environment, warnings and commands, in that order.
-    order = [report.index(f'id="{x}"') for x in ("doc-1", "doc-2", "doc-3", "environment", "warnings", "commands")]
+    order = [
+        report.index(f'id="{x}"')
+        for x in ("doc-1", "doc-2", "doc-3", "environment", "warnings", "commands")
+    ]
     assert order == sorted(order)
 
 
@@ -120,7 +176,9 @@ def test_skipped_and_error_rows_are_shown_with_their_reason(report: str) -> None
     rows = re.findall(r'<tr class="row-(skipped|error)">(.*?)</tr>', report, flags=re.S)
     skipped = [r for kind, r in rows if kind == "skipped"]
     errors = [r for kind, r in rows if kind == "error"]
-    assert any("needs Python 3.14+ (concurrent.interpreters); this is CPython 3.11.7" in r for r in skipped)
+    assert any(
+        "needs Python 3.14+ (concurrent.interpreters); this is CPython 3.11.7" in r for r in skipped
+    )
     assert any(">skipped</span>" in r for r in skipped)
     assert any("ConnectionResetError: [Errno 104] Connection reset by peer" in r for r in errors)
     # The chart says what it left out.
@@ -128,14 +186,18 @@ def test_skipped_and_error_rows_are_shown_with_their_reason(report: str) -> None
 
 
 def test_web_section(report: str) -> None:
-    svg = re.search(r'<svg class="chart" data-chart="2/web-rps/sw1".*?</svg>', report, re.S).group(0)
+    svg = re.search(r'<svg class="chart" data-chart="2/web-rps/sw1".*?</svg>', report, re.S).group(
+        0
+    )
     assert re.findall(r'data-series="([^"]*)"', svg)[:2] == ["sync-io", "sync-io (expected)"]
     assert "concurrent users" in svg and "requests / s" in svg
-    p99 = re.search(r'<svg class="chart" data-chart="2/web-p99/sw2".*?</svg>', report, re.S).group(0)
+    p99 = re.search(r'<svg class="chart" data-chart="2/web-p99/sw2".*?</svg>', report, re.S).group(
+        0
+    )
     assert "p99 latency" in p99
     assert "load generator ceiling 4,123 RPS" in report
     # The web lab's check of the post's claim is part of the verdict.
-    verdict = report[report.index('<section id="verdict">'):report.index("</section>")]
+    verdict = report[report.index('<section id="verdict">') : report.index("</section>")]
     assert '<a href="#doc-2">Web lab #2</a>: Claim check: a def endpoint' in verdict
 
 
@@ -167,7 +229,9 @@ def test_data_is_escaped_everywhere() -> None:
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
     assert escaped in html
     # ...including inside the SVG charts (titles, data-chart ids).
-    svg = re.search(r'<svg class="chart" data-chart="1/speedup/&lt;script&gt;.*?</svg>', html, re.S).group(0)
+    svg = re.search(
+        r'<svg class="chart" data-chart="1/speedup/&lt;script&gt;.*?</svg>', html, re.S
+    ).group(0)
     assert f"<title>{escaped}: speedup vs workers</title>" in svg
     # The command is shown exactly, as text.
     assert EVIL_COMMAND in "".join(parsed.text)
@@ -183,11 +247,31 @@ def test_self_contained() -> None:
 
 def test_nulls_unknown_fields_and_several_pythons() -> None:
     doc = load("run-a")
-    doc["results"].append({"workload": "cpu.count", "strategy": "threads", "workers": 2, "python": "3.14t",
-                           "status": "ok", "wall_s": {"median": 0.8, "stdev": None, "n": None},
-                           "speedup": 1.8, "cpu_util": None, "gil_contention": None, "extra": {"x": 1}})
-    doc["results"].append({"workload": "io.sqlite", "strategy": "threads", "workers": None, "status": "timeout",
-                           "wall_s": None, "speedup": float("nan"), "error": "timed out after 30 s"})
+    doc["results"].append(
+        {
+            "workload": "cpu.count",
+            "strategy": "threads",
+            "workers": 2,
+            "python": "3.14t",
+            "status": "ok",
+            "wall_s": {"median": 0.8, "stdev": None, "n": None},
+            "speedup": 1.8,
+            "cpu_util": None,
+            "gil_contention": None,
+            "extra": {"x": 1},
+        }
+    )
+    doc["results"].append(
+        {
+            "workload": "io.sqlite",
+            "strategy": "threads",
+            "workers": None,
+            "status": "timeout",
+            "wall_s": None,
+            "speedup": float("nan"),
+            "error": "timed out after 30 s",
+        }
+    )
     doc["surprise"] = [1, 2, 3]
     html = render_html([doc])
     assert "threads · 3.14t" in html  # several interpreters: lines labelled by python

@@ -119,9 +119,7 @@ def test_every_message_survives_its_json_line():
 
 
 def test_a_spec_says_its_mode_and_refuses_a_half_one():
-    spec = TrialSpec.measure(
-        {"func": "m:f"}, "threads", 2, 4, 1, options={"start_method": "spawn"}
-    )
+    spec = TrialSpec.measure({"func": "m:f"}, "threads", 2, 4, 1, options={"start_method": "spawn"})
     assert TrialSpec.from_json(spec.to_json()) == spec and spec.mode == "measure"
     with pytest.raises(ValueError):
         TrialSpec("measure", {"func": "m:f"})  # no strategy

@@ -29,7 +29,11 @@ def test_amdahl_fit_recovers_a_known_serial_fraction():
 
 def test_amdahl_fit_recovers_it_through_measurement_noise():
     rng = random.Random(7)
-    points = [(p, amdahl_speedup(0.3, p) * rng.uniform(0.97, 1.03)) for p in (2, 3, 4, 6, 8) for _ in range(3)]
+    points = [
+        (p, amdahl_speedup(0.3, p) * rng.uniform(0.97, 1.03))
+        for p in (2, 3, 4, 6, 8)
+        for _ in range(3)
+    ]
     assert amdahl_fit(points) == pytest.approx(0.3, abs=0.03)
 
 
@@ -41,12 +45,27 @@ def test_amdahl_fit_clamps_and_needs_a_point_beyond_one_worker():
 
 
 def _row(strategy, workers, speedup, cpu_util=1.0, wall=1.0):
-    return Row("w", strategy, workers, 8, "3.11", speedup=speedup, cpu_util=cpu_util, cpu_s=cpu_util * wall,
-               wall_s={"median": wall, "mean": wall, "stdev": 0, "min": wall, "max": wall, "n": 5}, samples_s=[wall] * 5)
+    return Row(
+        "w",
+        strategy,
+        workers,
+        8,
+        "3.11",
+        speedup=speedup,
+        cpu_util=cpu_util,
+        cpu_s=cpu_util * wall,
+        wall_s={"median": wall, "mean": wall, "stdev": 0, "min": wall, "max": wall, "n": 5},
+        samples_s=[wall] * 5,
+    )
 
 
 def test_cpu_bound_work_is_fitted_only_within_the_usable_cores():
-    rows = [_row("sequential", 1, 1.0), _row("processes", 1, 0.98), _row("processes", 2, 1.8), _row("processes", 4, 1.85)]
+    rows = [
+        _row("sequential", 1, 1.0),
+        _row("processes", 1, 0.98),
+        _row("processes", 2, 1.8),
+        _row("processes", 4, 1.85),
+    ]
     [entry] = scaling_all(rows, cores=2)
     assert entry.strategy == "processes"
     assert [p["workers"] for p in entry.points] == [1, 2, 4]  # every point is shown...
@@ -57,11 +76,17 @@ def test_cpu_bound_work_is_fitted_only_within_the_usable_cores():
     assert entry.predicted["64"] == pytest.approx(predicted, rel=1e-2)
     assert "extrapolation" in entry.assumption and "2 usable cores" in entry.assumption
     point = entry.points[1]
-    assert point["efficiency"] == pytest.approx(0.9) and point["karp_flatt"] == pytest.approx(0.111, abs=1e-3)
+    assert point["efficiency"] == pytest.approx(0.9) and point["karp_flatt"] == pytest.approx(
+        0.111, abs=1e-3
+    )
 
 
 def test_waiting_work_is_fitted_at_every_worker_count():
-    rows = [_row("sequential", 1, 1.0, cpu_util=0.02), _row("threads", 2, 2.0, 0.04), _row("threads", 4, 3.96, 0.08)]
+    rows = [
+        _row("sequential", 1, 1.0, cpu_util=0.02),
+        _row("threads", 2, 2.0, 0.04),
+        _row("threads", 4, 3.96, 0.08),
+    ]
     [entry] = scaling_all(rows, cores=2)
     assert entry.fit_workers == [2, 4]
     assert entry.serial_fraction < 0.01 and entry.predicted["8"] > 7.5

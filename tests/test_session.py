@@ -24,9 +24,7 @@ Script = Callable[[TrialSpec, int], TrialOutcome]
 
 def ok(wall: float = 1.0, checksum: str | None = "same") -> TrialOutcome:
     """A trial that took ``wall`` seconds on one busy core."""
-    return TrialOutcome(
-        samples=[Sample(wall, wall, 10.0, 0.0)], startup_s=0.001, checksum=checksum
-    )
+    return TrialOutcome(samples=[Sample(wall, wall, 10.0, 0.0)], startup_s=0.001, checksum=checksum)
 
 
 class ScriptedRunner:
@@ -123,9 +121,7 @@ def test_known_skips_never_reach_the_runner():
         by[("interpreters", 2)].status == "skipped"
         and "needs 3.12+" in by[("interpreters", 2)].reason
     )
-    assert (
-        by[("hybrid", 2)].status == "skipped" and "I/O and CPU steps" in by[("hybrid", 2)].reason
-    )
+    assert by[("hybrid", 2)].status == "skipped" and "I/O and CPU steps" in by[("hybrid", 2)].reason
 
 
 def test_the_budget_cuts_rounds_but_never_below_quick_samples():

@@ -35,7 +35,9 @@ def _started(name: str, call: Call, workers: int = 2):
     try:
         strategy = strategies.create(name)
     except Unavailable as exc:
-        assert strategies.version_reason(name, sys.version_info) or "pip install" in str(exc), str(exc)
+        assert strategies.version_reason(name, sys.version_info) or "pip install" in str(exc), str(
+            exc
+        )
         pytest.skip(f"{name} unavailable here: {exc}")
     if why := strategy.available(call):
         pytest.skip(f"{name} cannot run here: {why}")
@@ -148,7 +150,11 @@ def test_schema_enumerates_exactly_the_registered_strategies():
 
     def walk(node):
         if isinstance(node, dict):
-            if "strategy" in node and isinstance(node["strategy"], dict) and "enum" in node["strategy"]:
+            if (
+                "strategy" in node
+                and isinstance(node["strategy"], dict)
+                and "enum" in node["strategy"]
+            ):
                 enums.append(node["strategy"]["enum"])
             for v in node.values():
                 walk(v)

@@ -24,17 +24,18 @@ import pytest
 from rich.console import Console
 
 from conftest import assert_no_leftovers, gilbench_processes, leftovers
+from gilbench.engine.environment import usable_cores
+from gilbench.report.web import web_table
 from gilbench.services._process import live_members
 from gilbench.services.delay_server import DelayServer
 from gilbench.weblab import UsageError, command
-from gilbench.engine.environment import usable_cores
-from gilbench.report.web import web_table
 from gilbench.weblab.lab import run_lab
-from gilbench.weblab.theory import format_lessons
 from gilbench.weblab.loadgen import LoadGenerator, LoadSpec, window_share
 from gilbench.weblab.server import UvicornServer
+from gilbench.weblab.theory import format_lessons
 
 pytestmark = pytest.mark.timeout(60)
+
 
 @pytest.fixture(scope="module", autouse=True)
 def baseline() -> set[int]:
@@ -109,7 +110,9 @@ def test_lab_json_shape(io_lab: tuple[int, dict, str, str]) -> None:
     code, doc, _, folder = io_lab
     assert code == 0
     assert doc["schema"] == "gilbench/1" and doc["kind"] == "web"
-    assert {"cpu_count", "load_avg_1m", "python", "uvicorn", "loop", "http"} <= set(doc["environment"])
+    assert {"cpu_count", "load_avg_1m", "python", "uvicorn", "loop", "http"} <= set(
+        doc["environment"]
+    )
     assert doc["config"]["delay_s"] == 0.2 and doc["config"]["threadpool"] == 4
     assert doc["config"]["concurrency"] == [8] and doc["config"]["server_workers"] == [1]
     assert doc["config"]["variants"] == ["sync-io", "async-blocking", "async-io"]
@@ -119,9 +122,9 @@ def test_lab_json_shape(io_lab: tuple[int, dict, str, str]) -> None:
     assert len(doc["web_results"]) == 3
     for row in doc["web_results"]:
         assert {
-            "variant", "concurrency", "server_workers", "threadpool", "mode", "rps", "requests", "errors",
-            "timeouts", "latency_ms", "server_cpu_s", "generator_cpu_s", "above_half_ceiling",
-            "expected_rps", "lesson",
+            "variant", "concurrency", "server_workers", "threadpool", "mode", "rps", "requests",
+            "errors", "timeouts", "latency_ms", "server_cpu_s", "generator_cpu_s",
+            "above_half_ceiling", "expected_rps", "lesson",
         } <= set(row)  # fmt: skip
         assert set(row["latency_ms"]) == {"p50", "p95", "p99", "max"}
         assert row["mode"] == "closed" and row["error"] is None
@@ -162,7 +165,9 @@ def test_sync_cpu_scales_with_server_workers_not_threads() -> None:
     if usable_cores() < 2:
         pytest.skip("needs 2 cores")
     for _attempt in range(2):
-        doc = run_lab(["sync-cpu"], [8], [1, 2], delay=0.2, duration=1.5, threadpool=4, quick=True, repeat=3)
+        doc = run_lab(
+            ["sync-cpu"], [8], [1, 2], delay=0.2, duration=1.5, threadpool=4, quick=True, repeat=3
+        )
         assert len(doc["web_results"]) == 2  # one row per cell, however many runs
         one, two = sorted(doc["web_results"], key=lambda row: row["server_workers"])
         assert one["error"] is None and two["error"] is None
@@ -183,7 +188,9 @@ def test_sync_cpu_scales_with_server_workers_not_threads() -> None:
 def test_cpu_lesson_explains_the_scaling_and_says_when_it_rests_on_one_run() -> None:
     from gilbench.weblab.theory import explain, new_row
 
-    def cpu_row(variant: str, workers: int, rps: float, server_cpu: float, runs: list[float]) -> dict:
+    def cpu_row(
+        variant: str, workers: int, rps: float, server_cpu: float, runs: list[float]
+    ) -> dict:
         row = new_row(variant, 50, workers, 40, "closed", None)
         row.update(rps=rps, server_cpu_s=server_cpu, window_s=5.0, other_cpu_s=0.0, rps_runs=runs)
         return row
@@ -228,7 +235,9 @@ def test_keep_median_picks_the_middle_run_and_skips_failures() -> None:
     assert rows[1] is runs[0] and rows[1]["attempts"] == 1
     runs += [run(70.0), run(None, "load generator: died"), run(60.0)]
     keep_median(rows, runs)
-    assert len(rows) == 2 and rows[1]["rps"] == 60.0  # median of 50, 60, 70; the failed run left out
+    assert (
+        len(rows) == 2 and rows[1]["rps"] == 60.0
+    )  # median of 50, 60, 70; the failed run left out
     assert rows[1]["rps_runs"] == [50.0, 70.0, None, 60.0] and rows[1]["attempts"] == 4
     failed = [run(None, "server did not start")]
     keep_median(rows, failed)
@@ -249,8 +258,8 @@ def test_open_loop_counts_latency_from_intended_send_time() -> None:
     delay = 0.1
     with DelayServer() as slow, LoadGenerator() as gen:
         with UvicornServer(slow_url=slow.url, delay_s=delay, workers=1) as server:
-            spec = LoadSpec(url=f"{server.url}/async-blocking", concurrency=30, duration_s=1.5, warmup_s=0.5,
-                            mode="open", rate=30.0, timeout_s=15.0)  # fmt: skip
+            spec = LoadSpec(url=f"{server.url}/async-blocking", concurrency=30, duration_s=1.5,
+                            warmup_s=0.5, mode="open", rate=30.0, timeout_s=15.0)  # fmt: skip
             result = gen.run(spec)
     assert result.mode == "open" and result.offered_rps == 30.0
     assert result.rps <= 1.5 / delay
@@ -260,7 +269,9 @@ def test_open_loop_counts_latency_from_intended_send_time() -> None:
 
 def test_server_is_stopped_when_the_block_raises(baseline: set[int]) -> None:
     with pytest.raises(RuntimeError, match="boom"):
-        with UvicornServer(slow_url="http://127.0.0.1:9", delay_s=0.1, workers=2, threadpool=3) as server:
+        with UvicornServer(
+            slow_url="http://127.0.0.1:9", delay_s=0.1, workers=2, threadpool=3
+        ) as server:
             assert server.health["threadpool"] == 3 and server.health["loop"] == "uvloop"
             pgid = server.pgid
             assert len(live_members(pgid)) >= 3  # supervisor + 2 workers
@@ -274,14 +285,20 @@ def test_server_is_stopped_when_the_block_raises(baseline: set[int]) -> None:
     [(signal.SIGINT, 0.0), (signal.SIGTERM, 0.0), (signal.SIGINT, 1.5), (signal.SIGTERM, 1.5)],
     ids=["int-while-starting", "term-while-starting", "int-measuring", "term-measuring"],
 )
-def test_interrupted_lab_leaves_nothing_behind(sig: signal.Signals, after: float, baseline: set[int]) -> None:
+def test_interrupted_lab_leaves_nothing_behind(
+    sig: signal.Signals, after: float, baseline: set[int]
+) -> None:
     argv = ["web", "--variant", "sync-io", "--concurrency", "4", "--server-workers", "2",
             "--duration", "20", "--delay", "0.2", "--quick"]  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "gilbench", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gilbench", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 30
         while not any("gilbench.weblab.app" in line for line in leftovers(baseline, grace=0)):
-            assert proc.poll() is None and time.monotonic() < deadline, "the lab never started uvicorn"
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                "the lab never started uvicorn"
+            )
             time.sleep(0.2)
         time.sleep(after)  # 0: uvicorn is still starting; 1.5: a measurement is running
         proc.send_signal(sig)
@@ -296,12 +313,13 @@ def test_interrupted_lab_leaves_nothing_behind(sig: signal.Signals, after: float
 
 def test_web_table_and_lessons_are_pure() -> None:
     row = {
-        "variant": "sync-io", "concurrency": 50, "server_workers": 1, "threadpool": 40, "mode": "closed",
-        "rps": 79.1, "requests": 400, "errors": 0, "timeouts": 0,
+        "variant": "sync-io", "concurrency": 50, "server_workers": 1, "threadpool": 40,
+        "mode": "closed", "rps": 79.1, "requests": 400, "errors": 0, "timeouts": 0,
         "latency_ms": {"p50": 501.2, "p95": 505.0, "p99": 510.0, "max": 520.0},
-        "server_cpu_s": 1.2, "generator_cpu_s": 0.3, "other_cpu_s": 0.1, "above_half_ceiling": False,
-        "expected_rps": 80.0, "offered_rps": None, "error": None,
-        "lesson": "def + requests runs in AnyIO's 40-thread pool: 79 RPS at 50 users, capped at 40/0.5 s = 80",
+        "server_cpu_s": 1.2, "generator_cpu_s": 0.3, "other_cpu_s": 0.1,
+        "above_half_ceiling": False, "expected_rps": 80.0, "offered_rps": None, "error": None,
+        "lesson": "def + requests runs in AnyIO's 40-thread pool: 79 RPS at 50 users, "
+                  "capped at 40/0.5 s = 80",
     }  # fmt: skip
     doc = {
         "schema": "gilbench/1", "kind": "web", "environment": {},

@@ -1,4 +1,5 @@
-"""The ``gilbench`` command: parse, call, print. Measuring lives in ``engine``, formatting in ``report``.
+"""The ``gilbench`` command: parse, call, print. Measuring lives in ``engine``, formatting in
+``report``.
 
 Exit codes (contract): 0 ok; 1 a measurement failed (results still written); 2 bad input.
 """
@@ -11,7 +12,14 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from gilbench import strategies as strategy_registry
 from gilbench.errors import UsageError
@@ -27,16 +35,20 @@ class _Parser(argparse.ArgumentParser):
 
 # -- argument types ----------------------------------------------------------------------------
 def int_list(text: str) -> list[int]:
+    """argparse type: "1,2,4" -> sorted unique whole numbers >= 1; ArgumentTypeError otherwise."""
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated whole numbers, got {text!r}"
+        ) from None
     if not values or any(v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"expected numbers >= 1, got {text!r}")
     return sorted(set(values))
 
 
 def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1; ArgumentTypeError otherwise."""
     try:
         value = int(text)
     except ValueError:
@@ -47,6 +59,7 @@ def positive_int(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
+    """argparse type: a number > 0 (e.g. seconds); ArgumentTypeError otherwise."""
     try:
         value = float(text)
     except ValueError:
@@ -57,72 +70,185 @@ def positive_float(text: str) -> float:
 
 
 def _add_measure_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-s", "--strategy", action="append", metavar="STRATEGY", help=f"repeatable; one of {', '.join(strategy_registry.NAMES)} (default: all)")
-    p.add_argument("--workers", type=int_list, metavar="1,2,4", help="worker counts to sweep (default: the workload's own)")
-    p.add_argument("--tasks", type=positive_int, metavar="N", help="tasks per pass (default: the workload's own, at least the largest worker count)")
-    p.add_argument("--samples", type=positive_int, metavar="N", help="timed passes per measurement (default 5, --quick 3)")
-    p.add_argument("--timeout", type=positive_float, default=300.0, metavar="SECONDS", help="per measurement (default 300)")
-    p.add_argument("--start-method", choices=["fork", "spawn", "forkserver"], help="multiprocessing start method for 'processes'")
-    p.add_argument("--quick", action="store_true", help="fewer samples and smaller tasks: a first look in seconds")
-    p.add_argument("--json", metavar="PATH", help="write results here, updated after every measurement")
+    p.add_argument(
+        "-s",
+        "--strategy",
+        action="append",
+        metavar="STRATEGY",
+        help=f"repeatable; one of {', '.join(strategy_registry.NAMES)} (default: all)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int_list,
+        metavar="1,2,4",
+        help="worker counts to sweep (default: the workload's own)",
+    )
+    p.add_argument(
+        "--tasks",
+        type=positive_int,
+        metavar="N",
+        help="tasks per pass (default: the workload's own, at least the largest worker count)",
+    )
+    p.add_argument(
+        "--samples",
+        type=positive_int,
+        metavar="N",
+        help="timed passes per measurement (default 5, --quick 3)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=300.0,
+        metavar="SECONDS",
+        help="per measurement (default 300)",
+    )
+    p.add_argument(
+        "--start-method",
+        choices=["fork", "spawn", "forkserver"],
+        help="multiprocessing start method for 'processes'",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer samples and smaller tasks: a first look in seconds",
+    )
+    p.add_argument(
+        "--json", metavar="PATH", help="write results here, updated after every measurement"
+    )
     _add_output_options(p)
 
 
 def _add_output_options(p: argparse.ArgumentParser, html: bool = True) -> None:
     if html:
-        p.add_argument("--html", metavar="PATH", help="also write a self-contained HTML report with charts")
-    p.add_argument("--format", choices=["json", "csv", "md"], help="print the results in this format instead of tables (for pasting)")
+        p.add_argument(
+            "--html", metavar="PATH", help="also write a self-contained HTML report with charts"
+        )
+    p.add_argument(
+        "--format",
+        choices=["json", "csv", "md"],
+        help="print the results in this format instead of tables (for pasting)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="gilbench", description="How does the GIL affect this workload, and which concurrency model should it use?")
-    parser.add_argument("--version", action="version", version=f"gilbench {__import__('gilbench').__version__}")
+    """The ``gilbench`` parser with its subcommands (run, bench, report, compare, web, list,
+    doctor); its ``error`` raises UsageError instead of exiting."""
+    parser = _Parser(
+        prog="gilbench",
+        description="How does the GIL affect this workload, "
+        "and which concurrency model should it use?",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"gilbench {__import__('gilbench').__version__}"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="reproduce the post's experiments and more, on this machine")
-    run.add_argument("-w", "--workload", action="append", metavar="WORKLOAD", help="repeatable (default: all); see 'gilbench list'")
-    run.add_argument("--python", action="append", metavar="PATH", help="interpreter to run the trials in; repeatable (default: this one)")
-    run.add_argument("--count", type=positive_int, metavar="N", help="cpu.count loop size (default: calibrated to ~0.5 s per task; the post uses 50000000)")
-    run.add_argument("--delay", type=positive_float, metavar="SECONDS", help="io.http slow-API delay (default 2, as in the post)")
-    run.add_argument("--sleep", type=positive_float, metavar="SECONDS", help="io.sleep seconds per task (default 0.5)")
-    run.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="any workload's size knob, e.g. -p hash_mib=64 (names: 'gilbench list')")
-    run.add_argument("--postgres-dsn", metavar="DSN", help="PostgreSQL server for io.postgres (default: a throwaway cluster gilbench starts and stops)")
+    run.add_argument(
+        "-w",
+        "--workload",
+        action="append",
+        metavar="WORKLOAD",
+        help="repeatable (default: all); see 'gilbench list'",
+    )
+    run.add_argument(
+        "--python",
+        action="append",
+        metavar="PATH",
+        help="interpreter to run the trials in; repeatable (default: this one)",
+    )
+    run.add_argument(
+        "--count",
+        type=positive_int,
+        metavar="N",
+        help="cpu.count loop size (default: calibrated to ~0.5 s per task; the post uses 50000000)",
+    )
+    run.add_argument(
+        "--delay",
+        type=positive_float,
+        metavar="SECONDS",
+        help="io.http slow-API delay (default 2, as in the post)",
+    )
+    run.add_argument(
+        "--sleep",
+        type=positive_float,
+        metavar="SECONDS",
+        help="io.sleep seconds per task (default 0.5)",
+    )
+    run.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="any workload's size knob, e.g. -p hash_mib=64 (names: 'gilbench list')",
+    )
+    run.add_argument(
+        "--postgres-dsn",
+        metavar="DSN",
+        help="PostgreSQL server for io.postgres "
+        "(default: a throwaway cluster gilbench starts and stops)",
+    )
     _add_measure_options(run)
 
     bench = sub.add_parser(
-        "bench", help="measure your own function under every strategy (benchmark before optimizing)",
-        description="Measure MODULE:FUNC under every strategy and recommend one. Defaults: --workers 1,2,4 and twice "
-                    "the usable cores; --tasks so that one sequential pass takes about 0.2 s.",
+        "bench",
+        help="measure your own function under every strategy (benchmark before optimizing)",
+        description="Measure MODULE:FUNC under every strategy and recommend one. "
+        "Defaults: --workers 1,2,4 and twice the usable cores; "
+        "--tasks so that one sequential pass takes about 0.2 s.",
     )
-    bench.add_argument("target", metavar="MODULE:FUNC", help="a function importable from the current directory")
-    bench.add_argument("--args", metavar="JSON", help="positional arguments, a JSON array (default [])")
-    bench.add_argument("--kwargs", metavar="JSON", help="keyword arguments, a JSON object (default {})")
-    bench.add_argument("--setup", metavar="MODULE:FUNC", help="called once in each trial process, untimed; returns the arguments: "
-                       "a dict (keyword arguments), an (args, kwargs) pair, a tuple (positional) or one argument")
+    bench.add_argument(
+        "target", metavar="MODULE:FUNC", help="a function importable from the current directory"
+    )
+    bench.add_argument(
+        "--args", metavar="JSON", help="positional arguments, a JSON array (default [])"
+    )
+    bench.add_argument(
+        "--kwargs", metavar="JSON", help="keyword arguments, a JSON object (default {})"
+    )
+    bench.add_argument(
+        "--setup",
+        metavar="MODULE:FUNC",
+        help="called once in each trial process, untimed; returns the arguments: "
+        "a dict (keyword arguments), an (args, kwargs) pair, a tuple (positional) "
+        "or one argument",
+    )
     _add_measure_options(bench)
 
-    report = sub.add_parser("report", help="an HTML report (charts inline, no network needed) from results files")
+    report = sub.add_parser(
+        "report", help="an HTML report (charts inline, no network needed) from results files"
+    )
     report.add_argument("results", nargs="+", metavar="RESULTS.json")
     report.add_argument("-o", "--output", required=True, metavar="REPORT.html")
 
-    compare = sub.add_parser("compare", help="compare two results files row by row, with significance")
+    compare = sub.add_parser(
+        "compare", help="compare two results files row by row, with significance"
+    )
     compare.add_argument("a", metavar="A.json")
     compare.add_argument("b", metavar="B.json")
     _add_output_options(compare, html=False)
 
     from gilbench.weblab import command as weblab_command
 
-    web = sub.add_parser("web", help="the post's FastAPI endpoint under concurrent users, served by real uvicorn")
+    web = sub.add_parser(
+        "web", help="the post's FastAPI endpoint under concurrent users, served by real uvicorn"
+    )
     weblab_command.add_arguments(web)
     _add_output_options(web)
 
     lst = sub.add_parser("list", help="workloads, strategies and interpreters found here")
-    lst.add_argument("--pythons", action="store_true", help="only the interpreters: what each supports, and the venvs gilbench made for them")
+    lst.add_argument(
+        "--pythons",
+        action="store_true",
+        help="only the interpreters: what each supports, and the venvs gilbench made for them",
+    )
     sub.add_parser("doctor", help="is this machine fit to measure on? why not?")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``gilbench`` with ``argv`` (None: sys.argv); the exit code: 0 ok, 1 a measurement
+    failed, 2 bad input (one line on stderr), 130 interrupted (Ctrl-C or SIGTERM)."""
     # Tables need room; rich falls back to 80 columns when stdout is not a terminal.
     console = Console(width=None if sys.stdout.isatty() else 160)
     signal.signal(signal.SIGTERM, _terminate)
@@ -136,7 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gilbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("gilbench: interrupted; every process it started is stopped, results so far are kept", file=sys.stderr)
+        print(
+            "gilbench: interrupted; every process it started is stopped, results so far are kept",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
 
 
@@ -171,7 +300,10 @@ def _knob_params(items: list[str] | None) -> dict[str, float]:
     for item in items or []:
         name, sep, text = item.partition("=")
         if not sep or name not in knobs:
-            raise UsageError(f"--param expects NAME=VALUE with NAME one of {', '.join(sorted(knobs))}; got {item!r}")
+            raise UsageError(
+                f"--param expects NAME=VALUE with NAME one of {', '.join(sorted(knobs))}; "
+                f"got {item!r}"
+            )
         try:
             value = float(text)
         except ValueError:
@@ -183,9 +315,18 @@ def _knob_params(items: list[str] | None) -> dict[str, float]:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    """``gilbench run``: build the Plan from the flags and :func:`execute` it; the exit code.
+    Raises UsageError for an unknown workload, strategy or --param."""
     from gilbench.engine.session import Plan
 
-    params = {**_knob_params(args.param), **{k: v for k, v in (("count", args.count), ("delay", args.delay), ("seconds", args.sleep)) if v is not None}}
+    params = {
+        **_knob_params(args.param),
+        **{
+            k: v
+            for k, v in (("count", args.count), ("delay", args.delay), ("seconds", args.sleep))
+            if v is not None
+        },
+    }
     plan = Plan(
         workloads=_select_workloads(args.workload),
         strategies=_select_strategies(args.strategy),
@@ -200,14 +341,20 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         html_path=args.html,
         output_format=args.format,
         services={"postgres": args.postgres_dsn} if args.postgres_dsn else {},
-        skip=strategy_registry.left_out("left out by --quick", strategy_registry.DEFAULT) if args.quick and not args.strategy else {},
+        skip=strategy_registry.left_out("left out by --quick", strategy_registry.DEFAULT)
+        if args.quick and not args.strategy
+        else {},
         native_async_only=args.quick and not args.strategy,
     )
     return execute(plan, args.json, console)
 
 
 def execute(plan, json_path: str | None, console: Console) -> int:
-    """Run a plan with a progress bar, then print the tables. Shared by run and bench."""
+    """Run a plan with a progress bar, then print the tables. Shared by run and bench.
+
+    Returns EXIT_FAILED when a measurement failed, else EXIT_OK. Raises UsageError for an
+    unwritable --json/--html path or an interpreter that cannot run the worker; re-raises
+    KeyboardInterrupt after saying where the partial results are."""
     from gilbench.analysis import analyse
     from gilbench.engine import events
     from gilbench.engine.environment import InterpreterError
@@ -219,8 +366,14 @@ def execute(plan, json_path: str | None, console: Console) -> int:
     fmt = getattr(plan, "output_format", None)
     shown = Console(stderr=True, width=console.width) if fmt else console
     progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        console=shown, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=shown,
+        transient=True,
     )
     state: dict = {"task": None, "samples": 1, "said": set()}
 
@@ -236,11 +389,19 @@ def execute(plan, json_path: str | None, console: Console) -> int:
         elif isinstance(e, events.RowDone):
             row = e.row
             # Rows that stopped early (skipped, failed) will never send their remaining samples.
-            progress.advance(state["task"], state["samples"] - (row.wall_s["n"] if row.wall_s else 0))
+            progress.advance(
+                state["task"], state["samples"] - (row.wall_s["n"] if row.wall_s else 0)
+            )
             said = (row.workload, row.strategy, row.python, row.status, row.error or row.reason)
-            if row.status != "ok" and said not in state["said"]:  # once, not once per worker count
+            # once, not once per worker count
+            if row.status != "ok" and said not in state["said"]:
                 state["said"].add(said)
-                progress.console.print(f"  {row.workload} / {row.strategy} x{row.workers}: {row.status}: {row.error or row.reason}", markup=False, highlight=False)
+                progress.console.print(
+                    f"  {row.workload} / {row.strategy} x{row.workers}: "
+                    f"{row.status}: {row.error or row.reason}",
+                    markup=False,
+                    highlight=False,
+                )
         elif isinstance(e, events.ServiceStarting):
             progress.update(state["task"], description=f"starting {e.name}")
         elif isinstance(e, events.Calibrating):
@@ -287,7 +448,9 @@ def emit(doc: dict, console: Console, fmt: str | None, html_path: str | None) ->
         from gilbench.report.html import render_html
 
         _write_text(html_path, render_html([doc]))
-        (Console(stderr=True) if fmt else console).print(f"report: {html_path}", markup=False, highlight=False)
+        (Console(stderr=True) if fmt else console).print(
+            f"report: {html_path}", markup=False, highlight=False
+        )
 
 
 def _check_output_path(flag: str, path: str | None) -> None:
@@ -304,6 +467,8 @@ def _write_text(path: str, text: str) -> None:
 
 
 def print_document(doc: dict, console: Console) -> None:
+    """Print a run or bench document as rich tables: results, interpreters side by side,
+    recommendations (and the task-type table for a run), scaling, then the warnings."""
     from gilbench.report import terminal
 
     console.print(terminal.results_table(doc))
@@ -323,6 +488,8 @@ def print_document(doc: dict, console: Console) -> None:
 
 # -- bench -------------------------------------------------------------------------------------
 def cmd_bench(args: argparse.Namespace, console: Console) -> int:
+    """``gilbench bench MODULE:FUNC``: check, probe, then :func:`execute`; the exit code (1 when
+    the first call failed, the results still written). Raises UsageError on bad input."""
     from gilbench import userbench
     from gilbench.engine.results import write_json_atomic
 
@@ -333,8 +500,15 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     _check_output_path("--html", args.html)
     with Console(stderr=True).status(f"calling {target.path} to size the run"):
         prepared = userbench.prepare(
-            target, strategies, requested=args.strategy or (), workers=args.workers, tasks=args.tasks, quick=args.quick,
-            samples=args.samples, timeout=args.timeout, start_method=args.start_method,
+            target,
+            strategies,
+            requested=args.strategy or (),
+            workers=args.workers,
+            tasks=args.tasks,
+            quick=args.quick,
+            samples=args.samples,
+            timeout=args.timeout,
+            start_method=args.start_method,
         )
     prepared.plan.html_path, prepared.plan.output_format = args.html, args.format
     if prepared.problem:  # its first call failed: nothing measured, every row says why
@@ -349,6 +523,8 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
 
 # -- web ---------------------------------------------------------------------------------------
 def cmd_web(args: argparse.Namespace, console: Console) -> int:
+    """``gilbench web``: the web lab (``weblab.command.measure``), then its tables; the exit
+    code (1 when a cell failed)."""
     from gilbench.weblab import command as weblab_command
 
     _check_output_path("--html", args.html)
@@ -372,6 +548,8 @@ def _load_results(path: str) -> dict:
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    """``gilbench report``: one HTML file from results files; EXIT_OK. Raises UsageError for an
+    unreadable or invalid document or an unwritable -o path."""
     from gilbench.report.html import render_html
 
     docs = [_load_results(p) for p in args.results]
@@ -386,6 +564,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    """``gilbench compare A B``: row-by-row comparison as a table or --format text; EXIT_OK.
+    Raises UsageError for a bad or incomparable document."""
     import os
 
     from gilbench.report.compare import compare, compare_table
@@ -406,6 +586,8 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 
 # -- list and doctor ---------------------------------------------------------------------------
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    """``gilbench list``: workloads, strategies available here, interpreters found (with
+    --pythons: interpreters and their cached venvs only); EXIT_OK."""
     from rich.table import Table
 
     from gilbench.engine import venvs
@@ -414,16 +596,32 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     if args.pythons:
         console.print(found_table(_found_interpreters()))
         console.print(venvs_table([v.to_dict() for v in venvs.provisioned()]))
-        console.print(f"venv cache: {venvs.venvs_dir()} (GILBENCH_CACHE_DIR moves it; delete a venv to remake it)", markup=False, highlight=False)
+        console.print(
+            f"venv cache: {venvs.venvs_dir()} "
+            "(GILBENCH_CACHE_DIR moves it; delete a venv to remake it)",
+            markup=False,
+            highlight=False,
+        )
         return EXIT_OK
     wl = Table(title="Workloads", title_justify="left", header_style="bold")
     for col in ("name", "family", "tasks x workers", "size knob", "needs", "what"):
         wl.add_column(col, overflow="fold")
     for w in all_workloads().values():
-        knob = f"-p {w.knob.name}= ({'calibrated' if w.knob.default is None else w.knob.default})" if w.knob else "-"
+        knob = (
+            f"-p {w.knob.name}= ({'calibrated' if w.knob.default is None else w.knob.default})"
+            if w.knob
+            else "-"
+        )
         needs = ", ".join(n.name for n in w.needs) or "-"
         missing = w.missing()
-        wl.add_row(w.name, w.family, f"{w.default_tasks} x {w.default_workers}", knob, needs + (f" [red](missing: {missing})[/]" if missing else ""), w.summary)
+        wl.add_row(
+            w.name,
+            w.family,
+            f"{w.default_tasks} x {w.default_workers}",
+            knob,
+            needs + (f" [red](missing: {missing})[/]" if missing else ""),
+            w.summary,
+        )
     console.print(wl)
     st = Table(title="Strategies", title_justify="left", header_style="bold")
     st.add_column("name")
@@ -454,10 +652,14 @@ def _found_interpreters() -> list[tuple[str, dict | None, str, str]]:
         venv = "not needed (runs gilbench)" if not venvs.needs_venv(path) else made.get(path, "")
         rows.append((path, info, targets.support_summary(info, strategy_registry.NAMES), venv))
     # This one first, then oldest to newest.
-    return sorted(rows, key=lambda r: (r[0] != sys.executable, r[1]["version_info"] if r[1] else [0]))
+    return sorted(
+        rows, key=lambda r: (r[0] != sys.executable, r[1]["version_info"] if r[1] else [0])
+    )
 
 
 def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
+    """``gilbench doctor``: print each ``engine.doctor`` check and a verdict; EXIT_FAILED when
+    a check failed, EXIT_OK otherwise (warnings included)."""
     from gilbench.engine.doctor import run_checks
 
     checks = run_checks()
@@ -465,12 +667,28 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     for c in checks:
         console.print(f"[{style[c.status]}]{c.status:>4}[/] {c.name}: {c.detail}", highlight=False)
     bad = [c for c in checks if c.status != "ok"]
-    verdict = "fit to measure on" if not bad else ("usable, with the caveats above" if all(c.status == "warn" for c in bad) else "not fit to measure on")
+    verdict = (
+        "fit to measure on"
+        if not bad
+        else (
+            "usable, with the caveats above"
+            if all(c.status == "warn" for c in bad)
+            else "not fit to measure on"
+        )
+    )
     console.print(f"\nThis machine is {verdict}.", style="bold")
     return EXIT_FAILED if any(c.status == "fail" for c in checks) else EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "web": cmd_web, "bench": cmd_bench, "report": cmd_report, "compare": cmd_compare, "list": cmd_list, "doctor": cmd_doctor}
+COMMANDS = {
+    "run": cmd_run,
+    "web": cmd_web,
+    "bench": cmd_bench,
+    "report": cmd_report,
+    "compare": cmd_compare,
+    "list": cmd_list,
+    "doctor": cmd_doctor,
+}
 
 
 if __name__ == "__main__":

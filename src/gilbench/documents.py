@@ -68,7 +68,8 @@ _MESSAGE_LIMIT = 300
 
 
 def kind_of(doc: Mapping[str, Any]) -> str:
-    """The document's kind: its ``kind`` field when known, else inferred from its fields."""
+    """The document's kind, one of :data:`KINDS`: its ``kind`` field when known, else inferred
+    from its fields (``web_results``: web; ``rows`` and ``summary``: compare; otherwise run)."""
     kind = doc.get("kind")
     if kind in KINDS:
         return str(kind)
@@ -107,7 +108,8 @@ def load(
 
     Raises ``ValueError`` with a one-line message when the file is missing or not JSON, or
     the value is not a gilbench document, is of an unknown kind, or its top level does not
-    have its kind's shape. With ``strict``, every row is validated against the schema too.
+    have its kind's shape (checked with jsonschema's ``Draft202012Validator``; messages are
+    cut to 300 characters). With ``strict``, every row is validated against the schema too.
     """
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)

@@ -65,4 +65,4 @@ class LineReader:
                 return None
             text = line.decode(errors="replace")
             if text.startswith(prefix):
-                return json.loads(text[len(prefix):])
+                return json.loads(text[len(prefix) :])

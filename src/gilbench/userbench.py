@@ -25,7 +25,7 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from gilbench.errors import UsageError
@@ -52,7 +52,8 @@ class BenchInputError(UsageError):
 
 @dataclass(frozen=True)
 class Target:
-    """What to call: ``path`` is "module:qualname"; ``setup`` builds arguments in each trial process."""
+    """What to call: ``path`` is "module:qualname"; ``args``/``kwargs`` are JSON values;
+    ``setup`` ("module:func") builds more arguments in each trial process."""
 
     path: str
     args: tuple = ()
@@ -61,23 +62,27 @@ class Target:
 
     @property
     def call(self) -> Call:
+        """The target as a workload ``Call`` (without the setup)."""
         return Call(self.path, self.args, self.kwargs)
 
 
 @dataclass
 class Probe:
-    """The first calls of the function, in a fresh process."""
+    """The first calls of the function, in a fresh process (``engine/usercall.py``)."""
 
     status: str  # ok | error | timeout
-    error: str | None = None
-    per_call_s: float | None = None
-    calls: int = 0
+    error: str | None = None  # one line, when status is not ok
+    per_call_s: float | None = None  # seconds per call
+    calls: int = 0  # calls made
     result_unpicklable: str | None = None  # why the return value cannot be pickled
     deterministic: bool = True  # two calls returned equal results
 
 
 @dataclass
 class Prepared:
+    """A bench ready to measure: the checked target, its probe and the session Plan; or the
+    ``problem`` that stops it."""
+
     target: Target
     probe: Probe
     plan: Any  # engine.session.Plan
@@ -86,13 +91,18 @@ class Prepared:
 
 # -- 1. checking the input ---------------------------------------------------------------------
 def parse_arguments(args_json: str | None, kwargs_json: str | None) -> tuple[tuple, dict]:
-    """``--args`` (a JSON array) and ``--kwargs`` (a JSON object) as Python values."""
+    """``--args`` (a JSON array) and ``--kwargs`` (a JSON object) as (tuple, dict); None means
+    empty. Raises BenchInputError for invalid JSON or the wrong JSON type."""
     args: Any = _json("--args", args_json, "[]")
     kwargs: Any = _json("--kwargs", kwargs_json, "{}")
     if not isinstance(args, list):
-        raise BenchInputError(f"--args must be a JSON array, e.g. '[1, \"a\"]'; got {type(args).__name__}")
+        raise BenchInputError(
+            f"--args must be a JSON array, e.g. '[1, \"a\"]'; got {type(args).__name__}"
+        )
     if not isinstance(kwargs, dict):
-        raise BenchInputError(f"--kwargs must be a JSON object, e.g. '{{\"n\": 3}}'; got {type(kwargs).__name__}")
+        raise BenchInputError(
+            f"--kwargs must be a JSON object, e.g. '{{\"n\": 3}}'; got {type(kwargs).__name__}"
+        )
     return tuple(args), kwargs
 
 
@@ -103,8 +113,11 @@ def _json(flag: str, text: str | None, default: str) -> Any:
         raise BenchInputError(f"{flag} is not valid JSON ({exc})") from None
 
 
-def check_target(path: str, args: Sequence = (), kwargs: dict | None = None, setup: str | None = None) -> Target:
-    """Import the function (and setup) from the current directory; raise BenchInputError if unusable."""
+def check_target(
+    path: str, args: Sequence = (), kwargs: dict | None = None, setup: str | None = None
+) -> Target:
+    """Import the function (and setup) from the current directory and check the arguments are
+    JSON; the checked :class:`Target`. Raises BenchInputError if anything is unusable."""
     load(path, "function")
     if setup:
         load(setup, "--setup function")
@@ -112,23 +125,31 @@ def check_target(path: str, args: Sequence = (), kwargs: dict | None = None, set
     try:
         json.dumps([list(args), kwargs])
     except (TypeError, ValueError) as exc:
-        raise BenchInputError(f"arguments must be JSON values to reach fresh processes ({exc}); build other values in a setup function") from None
+        raise BenchInputError(
+            f"arguments must be JSON values to reach fresh processes ({exc}); "
+            "build other values in a setup function"
+        ) from None
     return Target(path, tuple(args), kwargs, setup)
 
 
 def load(path: str, what: str = "function") -> Callable:
-    """The callable at "module:qualname", imported the way trial processes will import it."""
+    """The callable at "module:qualname", imported the way trial processes will import it (the
+    current directory first on sys.path). Raises BenchInputError naming ``what`` when the path
+    is malformed, the import fails or raises, the name is missing or not callable."""
     module_name, sep, qualname = path.partition(":")
     if not sep or not module_name or not qualname:
         raise BenchInputError(f"expected MODULE:FUNC for the {what}, got {path!r}")
     cwd = os.getcwd()
-    if cwd not in sys.path:  # trial processes find the user's modules from here, so must this check
+    # trial processes find the user's modules from here, so must this check
+    if cwd not in sys.path:
         sys.path.insert(0, cwd)
     try:
         obj: Any = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-            raise BenchInputError(f"no module named {module_name!r} (looked in {cwd} and the Python path)") from None
+            raise BenchInputError(
+                f"no module named {module_name!r} (looked in {cwd} and the Python path)"
+            ) from None
         raise BenchInputError(f"importing {module_name} failed: {_describe(exc)}") from None
     except BaseException as exc:  # the module's own code raised (or exited) on import
         raise BenchInputError(f"importing {module_name} raised {_describe(exc)}") from None
@@ -138,51 +159,77 @@ def load(path: str, what: str = "function") -> Callable:
         except AttributeError:
             raise BenchInputError(f"module {module_name!r} has no {what} {qualname!r}") from None
     if not callable(obj):
-        raise BenchInputError(f"{path} is not callable (it is an object of type {type(obj).__name__})")
+        raise BenchInputError(
+            f"{path} is not callable (it is an object of type {type(obj).__name__})"
+        )
     return obj
 
 
 def path_of(func: Callable | str) -> str:
-    """"module:qualname" for a function, so that fresh processes can import it."""
+    """ "module:qualname" for a function (a string is returned as is), so that fresh processes
+    can import it. Raises BenchInputError for a lambda, a nested or interactive function, or a
+    script's function when run from another directory."""
     if isinstance(func, str):
         return func
     module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
     if not module or not qualname or "<" in qualname:
-        raise BenchInputError(f"{func!r} cannot be imported by name in another process: define it at module level")
+        raise BenchInputError(
+            f"{func!r} cannot be imported by name in another process: define it at module level"
+        )
     if module == "__main__":
         main_file = getattr(sys.modules["__main__"], "__file__", None)
         if not main_file:
-            raise BenchInputError(f"{qualname} was defined interactively: put it in a module so fresh processes can import it")
+            raise BenchInputError(
+                f"{qualname} was defined interactively: "
+                "put it in a module so fresh processes can import it"
+            )
         if os.path.dirname(os.path.abspath(main_file)) != os.getcwd():
-            raise BenchInputError(f"{qualname} is in the script {main_file}: run it from that directory so fresh processes can import it")
-        module = os.path.splitext(os.path.basename(main_file))[0]  # the script must guard its own run
+            raise BenchInputError(
+                f"{qualname} is in the script {main_file}: "
+                "run it from that directory so fresh processes can import it"
+            )
+        # the script must guard its own run
+        module = os.path.splitext(os.path.basename(main_file))[0]
     return f"{module}:{qualname}"
 
 
 # -- 2. probing --------------------------------------------------------------------------------
 def probe(target: Target, python: str, timeout: float) -> Probe:
     """Call the target in a fresh ``python`` process (a probe trial, at most ``timeout`` s):
-    its time per call and what it returns, or how it failed."""
+    its time per call (seconds) and what it returns, or how it failed. Never raises for what
+    the function does."""
     from gilbench.engine.protocol import TrialSpec
     from gilbench.engine.runner import run_trial
 
     spec = TrialSpec.probe(target.call.to_dict(), setup=target.setup, cwd=os.getcwd())
     out = run_trial(python, spec, timeout)
     if out.status != "ok" or out.probe is None:
-        return Probe(status="timeout" if out.status == "timeout" else "error", error=out.error or out.reason)
+        return Probe(
+            status="timeout" if out.status == "timeout" else "error", error=out.error or out.reason
+        )
     found = out.probe
-    return Probe("ok", per_call_s=found.per_call_s, calls=found.calls,
-                 result_unpicklable=found.result_unpicklable, deterministic=found.deterministic)
+    return Probe(
+        "ok",
+        per_call_s=found.per_call_s,
+        calls=found.calls,
+        result_unpicklable=found.result_unpicklable,
+        deterministic=found.deterministic,
+    )
 
 
 def problem_line(target: Target, result: Probe, timeout: float) -> str:
-    """One line saying why nothing could be measured."""
+    """One line saying why nothing could be measured (a timeout of ``timeout`` s, a process
+    that died, a failed setup, or the exception the function raised)."""
     if result.status == "timeout":
-        return f"{target.path} did not return within the {timeout:g} s timeout (--timeout); nothing was measured"
+        return (
+            f"{target.path} did not return within the {timeout:g} s timeout (--timeout); "
+            "nothing was measured"
+        )
     error = result.error or "failed"
     if error.startswith("worker died"):
         how = re.search(r"\(([^)]*)\)", error)
-        return f"{target.path} ended the process it ran in ({how.group(1) if how else error}); nothing was measured"
+        cause = how.group(1) if how else error
+        return f"{target.path} ended the process it ran in ({cause}); nothing was measured"
     if error.startswith("setup "):
         return f"{error}; nothing was measured"
     return f"{target.path} raised {error}; nothing was measured"
@@ -190,6 +237,7 @@ def problem_line(target: Target, result: Probe, timeout: float) -> str:
 
 # -- 3. sizing and planning --------------------------------------------------------------------
 def default_workers(cores: int) -> list[int]:
+    """Bench's worker counts for ``cores`` usable cores: 1, 2, 4 and twice the cores, sorted."""
     return sorted({1, 2, 4, 2 * cores})
 
 
@@ -218,7 +266,9 @@ def prepare(
     command: str = "",
     python: str | None = None,
 ) -> Prepared:
-    """Probe the function and build the plan (``requested``: strategies the user named)."""
+    """Probe the function in ``python`` and build the plan (``requested``: strategies the user
+    named; ``timeout`` in seconds per trial). A failed probe is returned as ``problem``, not
+    raised."""
     from gilbench.engine.environment import usable_cores
     from gilbench.engine.results import Warning_
     from gilbench.engine.session import Plan
@@ -229,20 +279,46 @@ def prepare(
     n_tasks = tasks or choose_tasks(result.per_call_s or PASS_S, workers, quick)
     call = target.call
     workload = Workload(
-        name=target.path, family="user", summary=f"the user's function {target.path}",
-        make_call=lambda params, services: call, default_tasks=n_tasks, default_workers=max(workers),
+        name=target.path,
+        family="user",
+        summary=f"the user's function {target.path}",
+        make_call=lambda params, services: call,
+        default_tasks=n_tasks,
+        default_workers=max(workers),
     )
     skip = left_out("not in bench's default set", strategies, requested)
     if result.result_unpicklable:
-        why = f"its return value cannot be pickled, so it cannot come back from another process: {result.result_unpicklable}"
+        why = (
+            "its return value cannot be pickled, so it cannot come back from another process: "
+            f"{result.result_unpicklable}"
+        )
         skip.update({s: why for s in crossing_processes(strategies)})
     warnings = []
     if not result.deterministic:
-        warnings.append(Warning_("results-vary", f"{target.path} returned different results on two calls, so results are not compared across strategies (a race would go unnoticed)", target.path))
+        warnings.append(
+            Warning_(
+                "results-vary",
+                f"{target.path} returned different results on two calls, so results are not "
+                "compared across strategies (a race would go unnoticed)",
+                target.path,
+            )
+        )
     plan = Plan(
-        workloads=[workload], strategies=list(strategies), pythons=[python], workers=workers, tasks=n_tasks,
-        quick=quick, samples=samples, timeout=timeout, start_method=start_method, kind="bench", command=command,
-        setup=target.setup, compare_results=result.deterministic, skip=skip, warnings=warnings,
+        workloads=[workload],
+        strategies=list(strategies),
+        pythons=[python],
+        workers=workers,
+        tasks=n_tasks,
+        quick=quick,
+        samples=samples,
+        timeout=timeout,
+        start_method=start_method,
+        kind="bench",
+        command=command,
+        setup=target.setup,
+        compare_results=result.deterministic,
+        skip=skip,
+        warnings=warnings,
         budget_s=None if samples or quick else BUDGET_S,
     )
     problem = None if result.status == "ok" else problem_line(target, result, timeout)
@@ -250,14 +326,18 @@ def prepare(
 
 
 def failed_document(prepared: Prepared):
-    """The results document when the probe failed: every row carries the failure, none ran."""
+    """The results ``Document`` when the probe failed: every row carries the failure (or its
+    skip reason), none ran. Raises InterpreterError if the interpreter cannot be probed."""
     from gilbench.engine import environment
     from gilbench.engine.results import Document, Row
 
     plan = prepared.plan
     doc = Document(
-        kind="bench", command=plan.command or shlex.join(["gilbench", *sys.argv[1:]]), created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        environment=environment.capture(), warnings=list(plan.warnings),
+        kind="bench",
+        command=plan.command or shlex.join(["gilbench", *sys.argv[1:]]),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        environment=environment.capture(),
+        warnings=list(plan.warnings),
     )
     doc.interpreters = [environment.probe_interpreter(p) for p in plan.pythons]
     w = plan.workloads[0]
@@ -283,15 +363,18 @@ class BenchResult:
 
     @property
     def recommendation(self) -> dict | None:
+        """The verdict (a ``recommendations`` item of the document), or None when there is none."""
         recs = self.document.get("recommendations") or []
         return recs[0] if recs else None
 
     @property
     def rows(self) -> list[dict]:
+        """The document's ``results``: one dict per measurement (wall times in seconds)."""
         return self.document["results"]
 
     @property
     def scaling(self) -> list[dict]:
+        """The document's ``scaling`` entries (Amdahl's law fits), [] when absent."""
         return self.document.get("scaling", [])
 
     def table(self):
@@ -311,6 +394,7 @@ class BenchResult:
         return self.table()
 
     def to_json(self, indent: int | None = 2) -> str:
+        """The results document as JSON text, indented by ``indent`` (None: one line)."""
         return json.dumps(self.document, indent=indent)
 
 
@@ -331,11 +415,13 @@ def bench(
 ) -> BenchResult:
     """Measure ``func(*args, **kwargs)`` under every strategy and recommend one.
 
-    ``func`` (and ``setup``) must be importable by name from the current directory: a module-level
-    function, or "module:func". ``args``/``kwargs`` must be JSON values; build anything else in
-    ``setup``, which runs in each trial process and returns a dict (keyword arguments), an
-    ``(args, kwargs)`` pair, a tuple (positional arguments) or one positional argument.
+    ``func`` (and ``setup``) must be importable by name from the current directory: a
+    module-level function, or "module:func". ``args``/``kwargs`` must be JSON values; build
+    anything else in ``setup``, which runs in each trial process and returns a dict (keyword
+    arguments), an ``(args, kwargs)`` pair, a tuple (positional arguments) or one positional
+    argument.
     ``on_event`` receives the session's progress, typed values from ``gilbench.engine.events``.
+    ``timeout`` is seconds per trial process; ``json_path`` is rewritten as results arrive.
     Raises BenchInputError (a ValueError) on bad input.
     """
     from gilbench import strategies as registry
@@ -352,8 +438,17 @@ def bench(
         if not isinstance(n, int) or n < 1:
             raise BenchInputError(f"workers and tasks must be whole numbers >= 1, got {n!r}")
     command = f"gilbench.bench({target.path}, args={list(target.args)!r}, kwargs={target.kwargs!r})"
-    prepared = prepare(target, chosen, requested=list(strategies or ()), workers=sorted(set(workers)) if workers else None,
-                       tasks=tasks, quick=quick, samples=samples, timeout=timeout, command=command)
+    prepared = prepare(
+        target,
+        chosen,
+        requested=list(strategies or ()),
+        workers=sorted(set(workers)) if workers else None,
+        tasks=tasks,
+        quick=quick,
+        samples=samples,
+        timeout=timeout,
+        command=command,
+    )
     if prepared.problem:
         doc = failed_document(prepared).to_dict()
         if json_path:

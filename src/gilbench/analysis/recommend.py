@@ -75,11 +75,13 @@ class Recommendation:
     why: str  # one sentence with the numbers behind it
 
     def to_dict(self) -> dict:
+        """The verdict as the results JSON's ``recommendations`` item: every field."""
         return asdict(self)
 
 
 def faster(a: Row, b: Row) -> bool:
-    """Is ``a`` really faster than ``b``: >= 10% on medians and significant?"""
+    """Is ``a`` really faster than ``b``: its median wall time >= 10% (MIN_GAIN) shorter, and
+    the bootstrap 95% interval (Efron) of the ratio above 1? False when either has no samples."""
     if not (a.samples_s and b.samples_s):
         return False
     ratio = stats.ratio_of_medians(b.samples_s, a.samples_s)
@@ -88,6 +90,9 @@ def faster(a: Row, b: Row) -> bool:
 
 
 def classify(rows: list[Row]) -> str | None:
+    """The task type of one (workload, python)'s rows, a TASK_TYPES key: io or mixed by the
+    sequential run's busy share (CPU/wall), then, for CPU-bound work, the GIL's contention and
+    hold time (gilknocker), then threads' speedup. None without a measured sequential CPU."""
     seq = _one(rows, BASELINE)
     if seq is None or seq.cpu_util is None:
         return None
@@ -104,7 +109,11 @@ def classify(rows: list[Row]) -> str | None:
     if c is not None and c >= BUSY_GIL_CONTENTION:
         held_long = seq.gil_hold_ms is not None and seq.gil_hold_ms >= HOLDS_GIL_MS
         return "cpu-native-holds-gil" if held_long else "cpu-python"
-    threads = [r for r in rows if r.strategy == "threads" and r.status == "ok" and r.workers >= 2 and r.speedup]
+    threads = [
+        r
+        for r in rows
+        if r.strategy == "threads" and r.status == "ok" and r.workers >= 2 and r.speedup
+    ]
     if threads:
         best = max(threads, key=lambda r: r.speedup)
         if best.speedup >= RELEASES_GIL_SPEEDUP or (best.cpu_util or 0) >= RELEASES_GIL_SPEEDUP:
@@ -130,7 +139,9 @@ def recommend(rows: list[Row], cores: int | None = None) -> Recommendation | Non
         return None
     ok = [r for r in rows if r.status == "ok" and r.samples_s and r is not seq]
     # Simplest first: by strategy order, then fewer workers.
-    ok.sort(key=lambda r: (NAMES.index(r.strategy) if r.strategy in NAMES else len(NAMES), r.workers))
+    ok.sort(
+        key=lambda r: (NAMES.index(r.strategy) if r.strategy in NAMES else len(NAMES), r.workers)
+    )
     winners = [r for r in ok if faster(r, seq)]
     chosen = seq
     for candidate in winners:
@@ -173,10 +184,22 @@ def task_table(recommendations: list[dict]) -> list[dict]:
         if not recs:
             continue
         tools = _most_chosen(recs)
-        measured = "; ".join(f"{r['workload']} {r['strategy']}" + (f" x{r['workers']}" if r["workers"] > 1 else "")
-                             + f" {r['speedup']:.2f}x" for r in recs)
+        measured = "; ".join(
+            f"{r['workload']} {r['strategy']}"
+            + (f" x{r['workers']}" if r["workers"] > 1 else "")
+            + f" {r['speedup']:.2f}x"
+            for r in recs
+        )
         why = f"{GIL_FACTS[classification]} (measured: {measured})"
-        table.append({"task_type": label, "classification": classification, "best_tool": tools, "why": why, "workloads": [r["workload"] for r in recs]})
+        table.append(
+            {
+                "task_type": label,
+                "classification": classification,
+                "best_tool": tools,
+                "why": why,
+                "workloads": [r["workload"] for r in recs],
+            }
+        )
     return table
 
 
@@ -186,7 +209,14 @@ def _most_chosen(recs: list[dict]) -> str:
     votes: dict[str, list[float]] = defaultdict(list)
     for r in recs:
         votes[r["strategy"]].append(r["speedup"] or 1.0)
-    best = max(votes, key=lambda s: (len(votes[s]), sum(votes[s]) / len(votes[s]), -NAMES.index(s) if s in NAMES else -99))
+    best = max(
+        votes,
+        key=lambda s: (
+            len(votes[s]),
+            sum(votes[s]) / len(votes[s]),
+            -NAMES.index(s) if s in NAMES else -99,
+        ),
+    )
     return best if len(votes) == 1 else f"{best} ({len(votes[best])} of {len(recs)})"
 
 
@@ -202,7 +232,9 @@ def _why(chosen: Row, seq: Row, others: list[Row], cores: int | None) -> str:
             continue
         current = shown.get(r.strategy)
         if chosen is not seq:
-            if current is None or abs(r.workers - chosen.workers) < abs(current.workers - chosen.workers):
+            if current is None or abs(r.workers - chosen.workers) < abs(
+                current.workers - chosen.workers
+            ):
                 shown[r.strategy] = r
         elif current is None or r.speedup > current.speedup:
             shown[r.strategy] = r
@@ -213,8 +245,15 @@ def _why(chosen: Row, seq: Row, others: list[Row], cores: int | None) -> str:
             head += f" (a task takes {_duration(per_task)}, less than handing it to a pool costs)"
     else:
         lo, hi = chosen.speedup_ci95 or (chosen.speedup, chosen.speedup)
-        gil = f", GIL contention {chosen.gil_contention:.2f}" if chosen.gil_contention is not None else ""
-        head = f"{chosen.strategy} x{chosen.workers} {chosen.speedup:.2f}x (95% CI {lo:.2f}-{hi:.2f}{gil})"
+        gil = (
+            f", GIL contention {chosen.gil_contention:.2f}"
+            if chosen.gil_contention is not None
+            else ""
+        )
+        head = (
+            f"{chosen.strategy} x{chosen.workers} {chosen.speedup:.2f}x "
+            f"(95% CI {lo:.2f}-{hi:.2f}{gil})"
+        )
         if chosen.strategy in strategy_registry.core_bound() and cores:  # capped by the cores
             head += f" on {cores} core{'s' if cores > 1 else ''}"
         if any(r.speedup > chosen.speedup for r in others if r.speedup is not None):
@@ -237,4 +276,6 @@ def _duration(seconds: float) -> str:
 
 
 def _one(rows: list[Row], strategy: str) -> Row | None:
-    return next((r for r in rows if r.strategy == strategy and r.status == "ok" and r.samples_s), None)
+    return next(
+        (r for r in rows if r.strategy == strategy and r.status == "ok" and r.samples_s), None
+    )

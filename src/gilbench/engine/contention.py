@@ -61,29 +61,39 @@ def unmeasurable(strategy: str) -> str | None:
 
 
 class Probe:
-    """One knocker per worker process: ``begin()`` before a timed pass, ``read()`` right after."""
+    """One gilknocker knocker per worker process: ``begin()`` before a timed pass, ``read()``
+    right after, ``close()`` at exit. ``reason`` is why nothing is measured, else None."""
 
     def __init__(self, strategy: str, enabled: bool = True):
         self.reason = unmeasurable(strategy) if enabled else "turned off"
         self._knocker = None
 
     def begin(self) -> None:
+        """Start gilknocker's ``KnockKnock`` (first pass) or reset its metric; no-op when
+        ``reason`` says contention is not measured. Raises ImportError if gilknocker vanished."""
         if self.reason:
             return
         if self._knocker is None:
             from gilknocker import KnockKnock
 
-            self._knocker = KnockKnock(polling_interval_micros=POLL_US, sampling_interval_micros=SAMPLING_US, sleeping_interval_micros=SLEEPING_US)
+            self._knocker = KnockKnock(
+                polling_interval_micros=POLL_US,
+                sampling_interval_micros=SAMPLING_US,
+                sleeping_interval_micros=SLEEPING_US,
+            )
             self._knocker.start()
         else:
             self._knocker.reset_contention_metric()
 
     def read(self, pass_s: float) -> dict:
-        """The sample's ``gil_contention`` and ``gil_hold_ms`` (None when not measured)."""
+        """The sample's ``gil_contention`` (0..1) and ``gil_hold_ms`` (ms) after a pass of
+        ``pass_s`` seconds; both None when not measured, with the cause set in ``reason``."""
         if self._knocker is None:
             return {"gil_contention": None, "gil_hold_ms": None}
         if pass_s < MIN_PASS_S:
-            self.reason = f"pass too short to sample ({pass_s * 1000:.0f} ms < {MIN_PASS_S * 1000:.0f} ms)"
+            self.reason = (
+                f"pass too short to sample ({pass_s * 1000:.0f} ms < {MIN_PASS_S * 1000:.0f} ms)"
+            )
             return {"gil_contention": None, "gil_hold_ms": None}
         c = float(self._knocker.contention_metric)
         # Exactly 0 means no sampling routine has been published yet: one long call kept its knock
@@ -98,6 +108,7 @@ class Probe:
         return {"gil_contention": round(c, 4), "gil_hold_ms": round(hold_ms(c), 2)}
 
     def close(self) -> None:
+        """Stop the knocker and wait ~26 ms for its last sampling thread; idempotent."""
         # stop() can take 100 ms; the worker calls this after its last message, so nobody waits.
         if self._knocker is not None:
             self._knocker.stop()

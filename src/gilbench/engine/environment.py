@@ -28,17 +28,23 @@ print(json.dumps({
 
 
 class InterpreterError(RuntimeError):
-    pass
+    """An interpreter could not be probed: missing, failed to start, or silent for 30 s."""
 
 
 def probe_interpreter(path: str, env: dict[str, str] | None = None) -> dict:
-    """Version and build of the Python at ``path``, as the contract's ``interpreters`` entry."""
+    """Version and build of the Python at ``path``, as the contract's ``interpreters`` entry:
+    version, implementation, executable, free_threaded_build, gil_enabled, version_info,
+    path, label (e.g. "3.13t"). Raises InterpreterError."""
     try:
-        out = subprocess.run([path, "-c", _PROBE], capture_output=True, text=True, timeout=30, env=env, check=True).stdout
+        out = subprocess.run(
+            [path, "-c", _PROBE], capture_output=True, text=True, timeout=30, env=env, check=True
+        ).stdout
     except FileNotFoundError:
         raise InterpreterError(f"no Python at {path}") from None
     except subprocess.CalledProcessError as exc:
-        raise InterpreterError(f"{path} failed to start: {exc.stderr.strip().splitlines()[-1:]}") from None
+        raise InterpreterError(
+            f"{path} failed to start: {exc.stderr.strip().splitlines()[-1:]}"
+        ) from None
     except subprocess.TimeoutExpired:
         raise InterpreterError(f"{path} did not answer in 30 s") from None
     info = json.loads(out)
@@ -48,6 +54,7 @@ def probe_interpreter(path: str, env: dict[str, str] | None = None) -> dict:
 
 
 def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity), else ``os.cpu_count()``, at least 1."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:
@@ -55,6 +62,7 @@ def usable_cores() -> int:
 
 
 def load_avg_1m() -> float | None:
+    """The 1-minute load average (runnable processes), or None where the OS has none."""
     try:
         return os.getloadavg()[0]
     except OSError:
@@ -62,6 +70,8 @@ def load_avg_1m() -> float | None:
 
 
 def capture() -> dict:
+    """The machine, as the results document's ``environment``: core counts and affinity, CPU
+    model and frequency (MHz), 1-minute load, memory (GiB), platform, host, start method."""
     vm = psutil.virtual_memory()
     try:
         affinity = sorted(os.sched_getaffinity(0))
@@ -101,13 +111,23 @@ def discover_interpreters() -> list[str]:
     import shutil
 
     found = [sys.executable]
-    for name in ("python3", "python3.11", "python3.12", "python3.13", "python3.13t", "python3.14", "python3.14t"):
+    for name in (
+        "python3",
+        "python3.11",
+        "python3.12",
+        "python3.13",
+        "python3.13t",
+        "python3.14",
+        "python3.14t",
+    ):
         path = shutil.which(name)
         if path and "/.pyenv/shims/" not in path:
             found.append(path)
     pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
     found += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.*", "bin", "python3")))
-    uv_dir = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.expanduser("~/.local/share/uv/python")
+    uv_dir = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.expanduser(
+        "~/.local/share/uv/python"
+    )
     found += sorted(glob.glob(os.path.join(uv_dir, "cpython-3.*", "bin", "python3*")))
     unique: dict[str, str] = {}
     for path in found:

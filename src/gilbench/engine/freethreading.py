@@ -26,11 +26,17 @@ import sys
 import sysconfig
 import warnings
 
-VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (("", {"PYTHON_GIL": ""}), ("+gil", {"PYTHON_GIL": "1"}))
+# (suffix of the interpreter entry's name, environment it runs with), one per entry; see above.
+VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("", {"PYTHON_GIL": ""}),
+    ("+gil", {"PYTHON_GIL": "1"}),
+)
 
 # CPython 3.13/3.14 (Python/import.c): "The global interpreter lock (GIL) has been enabled to load
 # module '%U', which has not declared that it can run safely without the GIL. To override ..."
-_REENABLED = re.compile(r"global interpreter lock \(GIL\) has been enabled to load module '([^']+)'")
+_REENABLED = re.compile(
+    r"global interpreter lock \(GIL\) has been enabled to load module '([^']+)'"
+)
 
 
 def reenabled_modules(text: str) -> list[str]:
@@ -39,10 +45,12 @@ def reenabled_modules(text: str) -> list[str]:
 
 
 def is_free_threaded_build() -> bool:
+    """True on a free-threaded build (PEP 703: ``Py_GIL_DISABLED`` set in sysconfig)."""
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 def gil_enabled() -> bool:
+    """Whether the GIL is on now (``sys._is_gil_enabled``, 3.13+); True before 3.13."""
     check = getattr(sys, "_is_gil_enabled", None)
     return check() if check else True
 
@@ -59,11 +67,17 @@ class GilWatch:
         self.off_at_start = self.active and not gil_enabled()
         self.modules: list[str] = []
         if self.active:
-            warnings.filterwarnings("always", message=r"The global interpreter lock \(GIL\) has been enabled", category=RuntimeWarning)
+            warnings.filterwarnings(
+                "always",
+                message=r"The global interpreter lock \(GIL\) has been enabled",
+                category=RuntimeWarning,
+            )
             shown = warnings.showwarning
 
             def showwarning(message, category, filename, lineno, file=None, line=None):
-                self.modules += [m for m in reenabled_modules(str(message)) if m not in self.modules]
+                self.modules += [
+                    m for m in reenabled_modules(str(message)) if m not in self.modules
+                ]
                 shown(message, category, filename, lineno, file, line)
 
             warnings.showwarning = showwarning
@@ -74,12 +88,16 @@ class GilWatch:
             return None
         if self.modules:
             names = ", ".join(self.modules)
-            return f"GIL re-enabled by importing {names} (not declared free-threading-safe): this ran with the GIL"
+            return (
+                f"GIL re-enabled by importing {names} (not declared free-threading-safe): "
+                "this ran with the GIL"
+            )
         if gil_enabled():
             return "GIL re-enabled during the run: this ran with the GIL"
         return None
 
 
 def join_notes(*notes: str | None) -> str | None:
+    """The non-empty notes joined with "; ", or None when there are none."""
     text = "; ".join(n for n in notes if n)
     return text or None

@@ -21,8 +21,9 @@ class CalibrationError(RuntimeError):
     """A workload's knob could not be calibrated (the calibration trial failed)."""
 
 
-def start_services(w: Workload, services: dict[str, str], stack: ExitStack,
-                   on_event: OnEvent) -> str | None:
+def start_services(
+    w: Workload, services: dict[str, str], stack: ExitStack, on_event: OnEvent
+) -> str | None:
     """Start each service ``w`` needs that ``services`` (name -> address) lacks, adding it
     there; ``stack`` stops them. Returns why one could not start, or None."""
     from gilbench.services import registry
@@ -65,7 +66,8 @@ def knob_params(
         spec = TrialSpec.calibrate(call, name, target, start=w.knob.calibrate_from)
         out = run_trial(interp["worker_python"], spec, timeout, env=env)
         if out.value is None:
-            raise CalibrationError(f"could not size {w.name}: calibration {out.status}: "
-                                   f"{out.error or out.reason}")
+            raise CalibrationError(
+                f"could not size {w.name}: calibration {out.status}: {out.error or out.reason}"
+            )
         value = calibrated[w.name] = out.value
     return {name: value}

@@ -57,15 +57,24 @@ class TrialSpec:
             raise ValueError("a calibrate trial needs a knob and a target_s")
 
     @classmethod
-    def measure(cls, call: dict, strategy: str, workers: int, tasks: int, samples: int,
-                **more: Any) -> TrialSpec:
+    def measure(
+        cls, call: dict, strategy: str, workers: int, tasks: int, samples: int, **more: Any
+    ) -> TrialSpec:
         """Time ``samples`` passes of ``tasks`` tasks under ``strategy`` with ``workers``."""
-        return cls("measure", call, strategy=strategy, workers=workers, tasks=tasks,
-                   samples=samples, **more)
+        return cls(
+            "measure",
+            call,
+            strategy=strategy,
+            workers=workers,
+            tasks=tasks,
+            samples=samples,
+            **more,
+        )
 
     @classmethod
-    def calibrate(cls, call: dict, knob: str, target_s: float, start: int = 10_000,
-                  **more: Any) -> TrialSpec:
+    def calibrate(
+        cls, call: dict, knob: str, target_s: float, start: int = 10_000, **more: Any
+    ) -> TrialSpec:
         """Find the ``knob`` value for which one task takes about ``target_s`` seconds."""
         return cls("calibrate", call, knob=knob, target_s=target_s, start=start, **more)
 
@@ -75,6 +84,7 @@ class TrialSpec:
         return cls("probe", call, setup=setup, cwd=cwd)
 
     def to_json(self) -> str:
+        """The spec as one JSON object (every field), as the worker reads it on stdin."""
         return json.dumps(asdict(self))
 
     @classmethod
@@ -85,6 +95,7 @@ class TrialSpec:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> TrialSpec:
+        """A spec from JSON text; raises ValueError on bad JSON, else as :meth:`from_dict`."""
         return cls.from_dict(json.loads(text))
 
 

@@ -24,28 +24,36 @@ class Row:
     tasks: int
     python: str  # the interpreter's label
     status: str = "ok"  # ok | error | timeout | skipped
-    wall_s: dict | None = None  # median, mean, stdev, min, max, n of one pass over all tasks
+    # seconds of one pass over all tasks: median, mean, stdev, min, max, n (stats.summarize)
+    wall_s: dict | None = None
     cpu_s: float | None = None  # median CPU seconds (process + children) of one pass
     cpu_util: float | None = None  # cpu_s / median wall: the effective parallelism
-    run_queue_s: float | None = None  # median seconds its threads were ready but waited for a core (other load)
-    speedup: float | None = None  # sequential median wall / this median wall, same tasks and python
+    # median seconds its threads were ready but waited for a core (other load; Linux schedstat)
+    run_queue_s: float | None = None
+    # sequential median wall / this median wall, same tasks and python
+    speedup: float | None = None
     speedup_ci95: list[float] | None = None  # percentile-bootstrap 95% interval of the speedup
     efficiency: float | None = None  # speedup / workers
-    gil_contention: float | None = None  # 0..1 share of time a 1 ms knock waited for the GIL (median); None: see reason
-    gil_hold_ms: float | None = None  # typical stretch the GIL is held, from the knocks' waits (~5 ms: Python code)
-    max_rss_mb: float | None = None  # peak resident memory of the trial's processes
-    startup_s: float | None = None  # pool start-up, measured apart from the tasks
-    error: str | None = None
+    # 0..1 share of time a 1 ms gilknocker knock waited for the GIL (median); None: see reason
+    gil_contention: float | None = None
+    # typical stretch the GIL is held, ms, from the knocks' waits (~5 ms: Python code)
+    gil_hold_ms: float | None = None
+    max_rss_mb: float | None = None  # peak resident memory of the trial's processes, MiB
+    startup_s: float | None = None  # pool start-up, seconds, measured apart from the tasks
+    error: str | None = None  # one line, "ExceptionType: message", when status is error
     reason: str | None = None  # why skipped, or why a metric is missing
-    note: str | None = None  # how it ran, when that differs from the name (e.g. via asyncio.to_thread)
-    samples_s: list[float] = field(default_factory=list)  # every timed pass's wall time
+    # how it ran, when that differs from the name (e.g. via asyncio.to_thread)
+    note: str | None = None
+    samples_s: list[float] = field(default_factory=list)  # every timed pass's wall time, s
     checksum: str | None = None  # hash of the task results, compared with sequential's
 
     def to_dict(self) -> dict:
+        """The row as the document's ``results`` item: every field, nested values copied."""
         return asdict(self)
 
     @property
     def key(self) -> tuple[str, str, int, str]:
+        """(workload, strategy, workers, python): what identifies a row within one run."""
         return (self.workload, self.strategy, self.workers, self.python)
 
 
@@ -61,6 +69,7 @@ class Warning_:
     python: str | None = None
 
     def to_dict(self) -> dict:
+        """The warning as the document's ``warnings`` item: every field, None included."""
         return asdict(self)
 
 
@@ -68,11 +77,15 @@ class Serialisable(Protocol):
     """A typed part of the document that the engine stores but does not define (the analysis's
     ``Recommendation`` and ``ScalingEntry``): it says what it is as JSON."""
 
-    def to_dict(self) -> dict: ...
+    def to_dict(self) -> dict:
+        """The value as a JSON object."""
+        ...
 
 
 @dataclass
 class Document:
+    """A whole results document (``gilbench run`` or ``gilbench bench``), before it is JSON."""
+
     kind: str  # run | bench
     command: str
     created: str
@@ -87,6 +100,9 @@ class Document:
     scaling: list[Serialisable] | None = None
 
     def to_dict(self) -> dict:
+        """The JSON object of schema ``gilbench/1``: schema, kind, version, command, created,
+        environment, interpreters, results, recommendations, warnings, ``extra``'s keys at the
+        top level, and ``scaling`` when analysed."""
         from gilbench._version import __version__
 
         return {

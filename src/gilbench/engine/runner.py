@@ -97,8 +97,9 @@ def run_trial(
     return outcome
 
 
-def _collect(proc: subprocess.Popen, fd: int, timeout: float,
-             on_message: Callable[[Message], None] | None) -> TrialOutcome:
+def _collect(
+    proc: subprocess.Popen, fd: int, timeout: float, on_message: Callable[[Message], None] | None
+) -> TrialOutcome:
     outcome = TrialOutcome()
     deadline = time.monotonic() + timeout
     reader = LineReader(fd)
@@ -107,8 +108,9 @@ def _collect(proc: subprocess.Popen, fd: int, timeout: float,
             line = reader.readline(deadline)
         except DeadlineExceeded:
             outcome.status = "timeout"
-            outcome.error = (f"exceeded the {timeout:g} s timeout after "
-                             f"{len(outcome.samples)} sample(s)")
+            outcome.error = (
+                f"exceeded the {timeout:g} s timeout after {len(outcome.samples)} sample(s)"
+            )
             return outcome
         if line is None:
             break

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from gilbench import strategies as strategy_registry
@@ -50,39 +50,51 @@ DEFAULT_TIMEOUT_S = 300.0
 
 @dataclass
 class Plan:
+    """What one run measures and how: workloads x strategies x worker counts x interpreters,
+    with the trial settings. Pure data; :class:`Session` carries it out."""
+
     workloads: list[Workload]
-    strategies: list[str]
+    strategies: list[str]  # registered strategy names
     pythons: list[str] = field(default_factory=lambda: [sys.executable])
     workers: list[int] | None = None  # None: each workload's own default (the post's setting)
-    tasks: int | None = None
+    tasks: int | None = None  # tasks per timed pass; None: see tasks_for
     params: dict[str, Any] = field(default_factory=dict)  # knob values given by the user
     quick: bool = False
-    samples: int | None = None
-    timeout: float = DEFAULT_TIMEOUT_S
-    start_method: str | None = None
-    kind: str = "run"
-    command: str = ""
+    samples: int | None = None  # timed passes per measurement; None: see n_samples
+    timeout: float = DEFAULT_TIMEOUT_S  # seconds one trial process may take
+    start_method: str | None = None  # multiprocessing start method for process strategies
+    kind: str = "run"  # run | bench: the document's kind
+    command: str = ""  # the command line recorded in the document ("" : sys.argv)
     html_path: str | None = None  # output choices, carried for the CLI
     output_format: str | None = None
     # gilbench bench: "module:func" run once in each trial process to build the call's arguments
     setup: str | None = None
-    compare_results: bool = True  # False when a task's result legitimately varies from call to call
-    skip: dict[str, str] = field(default_factory=dict)  # strategies known not to apply here, with why
+    # False when a task's result legitimately varies from call to call
+    compare_results: bool = True
+    # strategies known not to apply here, with why
+    skip: dict[str, str] = field(default_factory=dict)
     warnings: list = field(default_factory=list)  # Warning_ values known before measuring
-    # Seconds one workload's rounds may take: past it, no more rounds (never fewer than QUICK_SAMPLES).
+    # Seconds one workload's rounds may take: past it, no more rounds (never fewer than
+    # QUICK_SAMPLES).
     budget_s: float | None = None
-    services: dict[str, str] = field(default_factory=dict)  # given by the user (e.g. --postgres-dsn): used, not started
-    # run --quick: asyncio only for workloads with a native coroutine (elsewhere it is threads via to_thread)
+    # given by the user (e.g. --postgres-dsn): used, not started
+    services: dict[str, str] = field(default_factory=dict)
+    # run --quick: asyncio only for workloads with a native coroutine (elsewhere it is threads
+    # via to_thread)
     native_async_only: bool = False
 
     def workers_for(self, w: Workload) -> list[int]:
+        """The worker counts to measure ``w`` with: the plan's, else ``w.default_workers``."""
         return self.workers or [w.default_workers]
 
     def tasks_for(self, w: Workload) -> int:
+        """Tasks per timed pass: the plan's, else ``w.default_tasks`` raised to the largest
+        worker count so every worker has a task."""
         return self.tasks or max([w.default_tasks, *self.workers_for(w)])
 
     @property
     def n_samples(self) -> int:
+        """Timed passes (rounds) per measurement: ``samples``, else 3 with --quick, else 5."""
         return self.samples or (QUICK_SAMPLES if self.quick else DEFAULT_SAMPLES)
 
     def trials(self, w: Workload) -> list[tuple[str, int]]:
@@ -94,8 +106,16 @@ class Plan:
         return out
 
 
-__all__ = ["Plan", "Session", "Event", "CalibrationError", "DEFAULT_SAMPLES", "QUICK_SAMPLES",
-           "QUICK_TARGET_FACTOR", "DEFAULT_TIMEOUT_S"]
+__all__ = [
+    "Plan",
+    "Session",
+    "Event",
+    "CalibrationError",
+    "DEFAULT_SAMPLES",
+    "QUICK_SAMPLES",
+    "QUICK_TARGET_FACTOR",
+    "DEFAULT_TIMEOUT_S",
+]
 
 # The analysis step a session runs after every round: fills the document's recommendations
 # and scaling from its rows (the engine does not import the analysis; its callers pass it).
@@ -133,7 +153,7 @@ class Session:
         self.doc = Document(
             kind=plan.kind,
             command=plan.command or shlex.join(["gilbench", *sys.argv[1:]]),
-            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
             environment=environment.capture(),
         )
         self.doc.warnings.extend(plan.warnings)
@@ -154,12 +174,17 @@ class Session:
         units = sum(len(plan.trials(w)) for w in plan.workloads) * len(self.doc.interpreters)
         self.on_event(Planned(trials=units, samples=plan.n_samples))
         if self._given_interpreters is None:  # venvs: slow only the first time
-            targets.provision(self.doc.interpreters, plan.workloads,
-                              lambda e: self.on_event(VenvStep.from_dict(e)))
+            targets.provision(
+                self.doc.interpreters,
+                plan.workloads,
+                lambda e: self.on_event(VenvStep.from_dict(e)),
+            )
         with ExitStack() as stack:
             services: dict[str, str] = dict(plan.services)
             # Trials' temporary files go here, removed at the end even if a trial was killed.
-            self._scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="gilbench-scratch-"))
+            self._scratch = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="gilbench-scratch-")
+            )
             try:
                 for interp in self.doc.interpreters:
                     for w in plan.workloads:
@@ -169,7 +194,9 @@ class Session:
                 self._save()
         return self.doc
 
-    def _run_workload(self, w: Workload, interp: dict, services: dict[str, str], stack: ExitStack) -> None:
+    def _run_workload(
+        self, w: Workload, interp: dict, services: dict[str, str], stack: ExitStack
+    ) -> None:
         """Measure every (strategy, workers) of one workload, interleaved in rounds.
 
         Each round runs every trial once, one sample each, in a fresh process; rounds alternate
@@ -178,7 +205,9 @@ class Session:
         """
         plan, label = self.plan, interp["label"]
         tasks = plan.tasks_for(w)
-        rows = [Row(w.name, strategy, workers, tasks, label) for strategy, workers in plan.trials(w)]
+        rows = [
+            Row(w.name, strategy, workers, tasks, label) for strategy, workers in plan.trials(w)
+        ]
         self.doc.results.extend(rows)
         why_not = (
             targets.missing_reason(w, interp)
@@ -214,13 +243,22 @@ class Session:
                     row.note = f"{row.note}; {w.note}" if row.note else w.note
             done = round_no + 1
             spent = time.monotonic() - started
-            out_of_time = plan.budget_s is not None and done >= QUICK_SAMPLES and spent / done * (done + 1) > plan.budget_s
+            out_of_time = (
+                plan.budget_s is not None
+                and done >= QUICK_SAMPLES
+                and spent / done * (done + 1) > plan.budget_s
+            )
             last = done == plan.n_samples or out_of_time
             if out_of_time and done < plan.n_samples:
-                self.doc.warnings.append(Warning_(
-                    "fewer-samples", f"{w.name}: {done} samples per measurement instead of {plan.n_samples}, to stay within "
-                    f"{plan.budget_s:.0f} s (a round takes {spent / done:.1f} s); --samples {plan.n_samples} narrows the intervals", w.name,
-                ))
+                self.doc.warnings.append(
+                    Warning_(
+                        "fewer-samples",
+                        f"{w.name}: {done} samples per measurement instead of "
+                        f"{plan.n_samples}, to stay within {plan.budget_s:.0f} s (a round takes "
+                        f"{spent / done:.1f} s); --samples {plan.n_samples} narrows the intervals",
+                        w.name,
+                    )
+                )
             self._update(rows, w.family, final=last)
             if last:
                 break
@@ -229,7 +267,8 @@ class Session:
 
     def _known_skip(self, strategy: str, call, interp: dict) -> str | None:
         """Why ``strategy`` will not run this call, when that is known without a trial process:
-        the plan leaves it out, the interpreter's version lacks it, or the call does not fit it."""
+        the plan leaves it out, the interpreter's version lacks it, or the call does not fit
+        it."""
         plan = self.plan
         if strategy in plan.skip:
             return plan.skip[strategy]
@@ -241,17 +280,28 @@ class Session:
         """One trial of ``row`` (one sample), folded into it."""
         plan = self.plan
         spec = TrialSpec.measure(
-            call.to_dict(), row.strategy, row.workers, row.tasks, samples=1,
+            call.to_dict(),
+            row.strategy,
+            row.workers,
+            row.tasks,
+            samples=1,
             options=strategy_registry.options_for(row.strategy, start_method=plan.start_method),
-            cwd=os.getcwd(), setup=plan.setup, compare_results=plan.compare_results,
+            cwd=os.getcwd(),
+            setup=plan.setup,
+            compare_results=plan.compare_results,
         )
 
         def relay(message: Message) -> None:
             if isinstance(message, Sample):
                 self.on_event(SampleTaken(row.workload, row.strategy))
 
-        out = self.run_trial(interp["worker_python"], spec, plan.timeout, on_message=relay,
-                             env=self._trial_env(interp))
+        out = self.run_trial(
+            interp["worker_python"],
+            spec,
+            plan.timeout,
+            on_message=relay,
+            env=self._trial_env(interp),
+        )
         if rowfold.fold(row, out, samples):
             self.failed = True
 
@@ -284,6 +334,13 @@ class Session:
         first = self.doc.interpreters[0]
         calibrated = self.doc.extra.setdefault("calibration", {}) if w.knob else {}
         return prepare.knob_params(
-            w, self.plan.params, self.plan.quick, calibrated, first, self.run_trial,
-            self.plan.timeout, self._trial_env(first), self.on_event,
+            w,
+            self.plan.params,
+            self.plan.quick,
+            calibrated,
+            first,
+            self.run_trial,
+            self.plan.timeout,
+            self._trial_env(first),
+            self.on_event,
         )

@@ -18,6 +18,8 @@ WIDE_RANGE_FRACTION = 0.50
 
 
 def summarize(samples: Sequence[float]) -> dict | None:
+    """median, mean, stdev (sample; 0.0 for one sample), min, max and n of ``samples``, in
+    their own unit; None when there are none."""
     if not samples:
         return None
     return {
@@ -31,26 +33,31 @@ def summarize(samples: Sequence[float]) -> dict | None:
 
 
 def ratio_of_medians(num: Sequence[float], den: Sequence[float]) -> float:
+    """median(num) / median(den); raises StatisticsError when empty, ZeroDivisionError at 0."""
     return statistics.median(num) / statistics.median(den)
 
 
 def ratio_ci95(num: Sequence[float], den: Sequence[float], seed: int = 1) -> tuple[float, float]:
-    """95% percentile-bootstrap interval of median(num) / median(den)."""
+    """95% percentile-bootstrap interval (Efron) of median(num) / median(den), as (low, high):
+    2000 resamples with a fixed ``seed``. Raises StatisticsError when a side is empty."""
     rng = random.Random(seed)
     ratios = sorted(
-        statistics.median(rng.choices(num, k=len(num))) / statistics.median(rng.choices(den, k=len(den)))
+        statistics.median(rng.choices(num, k=len(num)))
+        / statistics.median(rng.choices(den, k=len(den)))
         for _ in range(BOOTSTRAP_RESAMPLES)
     )
     return ratios[int(0.025 * BOOTSTRAP_RESAMPLES)], ratios[int(0.975 * BOOTSTRAP_RESAMPLES) - 1]
 
 
 def is_wide(summary: dict) -> str | None:
-    """Why a sample set is too noisy to trust, or None."""
+    """Why a :func:`summarize` result is too noisy to trust (pyperf's rule: stdev >= 10% of
+    the mean, or min/max >= 50% from it), or None."""
     mean = summary["mean"]
     if mean <= 0 or summary["n"] < 2:
         return None
     if summary["stdev"] >= WIDE_STDEV_FRACTION * mean:
         return f"stdev is {summary['stdev'] / mean:.0%} of the mean"
     if max(summary["max"] - mean, mean - summary["min"]) >= WIDE_RANGE_FRACTION * mean:
-        return f"min/max lie {max(summary['max'] - mean, mean - summary['min']) / mean:.0%} from the mean"
+        far = max(summary["max"] - mean, mean - summary["min"]) / mean
+        return f"min/max lie {far:.0%} from the mean"
     return None

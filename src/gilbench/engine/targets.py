@@ -25,9 +25,11 @@ MIN_WORKER = (3, 11)  # gilbench's worker (and gilbench) need 3.11+
 
 
 def too_old(info: dict) -> str | None:
+    """Why the probed interpreter ``info`` cannot run gilbench's worker (before 3.11), else None."""
     major, minor = info["version_info"][:2]
     if (major, minor) < MIN_WORKER:
-        return f"Python {major}.{minor} is too old for gilbench's worker (needs {MIN_WORKER[0]}.{MIN_WORKER[1]}+)"
+        needs = f"{MIN_WORKER[0]}.{MIN_WORKER[1]}+"
+        return f"Python {major}.{minor} is too old for gilbench's worker (needs {needs})"
     return None
 
 
@@ -35,7 +37,11 @@ def unsupported(info: dict, strategies: Iterable[str]) -> dict[str, str]:
     """Strategy -> why this interpreter cannot run it, judged from its version alone."""
     if old := too_old(info):
         return {s: old for s in strategies}
-    return {s: why for s in strategies if (why := strategy_registry.version_reason(s, info["version_info"]))}
+    return {
+        s: why
+        for s in strategies
+        if (why := strategy_registry.version_reason(s, info["version_info"]))
+    }
 
 
 def support_summary(info: dict, strategies: Iterable[str]) -> str:
@@ -44,10 +50,16 @@ def support_summary(info: dict, strategies: Iterable[str]) -> str:
     if old := too_old(info):
         return f"none: {old}"
     lacking = unsupported(info, strategies)
-    text = "all" if not lacking else "all but " + "; ".join(f"{s} ({why})" for s, why in lacking.items())
+    text = (
+        "all"
+        if not lacking
+        else "all but " + "; ".join(f"{s} ({why})" for s, why in lacking.items())
+    )
     if info["free_threaded_build"]:
         labels = " and ".join(info["label"] + suffix for suffix, _ in freethreading.VARIANTS)
-        text += f"; free-threaded: threads run Python in parallel; measured as {labels} (PYTHON_GIL=1)"
+        text += (
+            f"; free-threaded: threads run Python in parallel; measured as {labels} (PYTHON_GIL=1)"
+        )
     return text
 
 
@@ -63,7 +75,8 @@ def expand(paths: Iterable[str]) -> list[dict]:
             out.append(_entry(info, {}))
             continue
         for suffix, env in freethreading.VARIANTS:
-            variant = environment.probe_interpreter(path, env=_process.child_env(env))  # the live GIL state
+            # probed again under the variant's environment: the live GIL state
+            variant = environment.probe_interpreter(path, env=_process.child_env(env))
             variant["label"] = info["label"] + suffix
             out.append(_entry(variant, env))
     seen: dict[str, int] = {}
@@ -75,12 +88,23 @@ def expand(paths: Iterable[str]) -> list[dict]:
 
 
 def _entry(info: dict, env: dict[str, str]) -> dict:
-    return {**info, "env": dict(env), "worker_python": info["path"], "venv": None, "missing_packages": []}
+    return {
+        **info,
+        "env": dict(env),
+        "worker_python": info["path"],
+        "venv": None,
+        "missing_packages": [],
+    }
 
 
-def provision(interpreters: list[dict], workloads: Iterable[Workload], on_event: Callable[[dict], None] | None = None) -> None:
-    """Give each interpreter that needs one its venv, and record which needed packages are missing
-    there. A venv that cannot be made is recorded as ``venv_error``; its rows are skipped."""
+def provision(
+    interpreters: list[dict],
+    workloads: Iterable[Workload],
+    on_event: Callable[[dict], None] | None = None,
+) -> None:
+    """Give each interpreter that needs one its venv, and record which needed packages are
+    missing there (``missing_packages``), in place. A venv that cannot be made is recorded as
+    ``venv_error``; its rows are skipped. ``on_event`` receives ``venvs.ensure``'s dicts."""
     packages = sorted({n.name for w in workloads for n in w.needs if n.kind == "package"})
     made: dict[str, venvs.Venv | venvs.VenvError] = {}
     for interp in interpreters:
@@ -98,27 +122,42 @@ def provision(interpreters: list[dict], workloads: Iterable[Workload], on_event:
                 continue
             interp["venv"] = {"path": venv.path, "failed": venv.failed}
             interp["worker_python"] = venv.python
-        interp["missing_packages"] = missing_imports(interp["worker_python"], packages, interp["env"])
+        interp["missing_packages"] = missing_imports(
+            interp["worker_python"], packages, interp["env"]
+        )
 
 
 def missing_imports(python: str, names: list[str], env: dict[str, str] | None = None) -> list[str]:
-    """Which of ``names`` the interpreter at ``python`` cannot import (asked, not imported)."""
+    """Which of ``names`` the interpreter at ``python`` cannot import (asked with
+    ``find_spec``, not imported); all of them when it does not answer within 60 s."""
     if not names:
         return []
-    script = "import importlib.util, json, sys\nprint(json.dumps([n for n in sys.argv[1:] if importlib.util.find_spec(n) is None]))"
+    script = (
+        "import importlib.util, json, sys\n"
+        "print(json.dumps([n for n in sys.argv[1:] if importlib.util.find_spec(n) is None]))"
+    )
     try:
-        out = subprocess.run([python, "-c", script, *names], capture_output=True, text=True, timeout=60, env=_process.child_env(env), check=True)
+        out = subprocess.run(
+            [python, "-c", script, *names],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_process.child_env(env),
+            check=True,
+        )
         return json.loads(out.stdout.strip().splitlines()[-1])
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
         return list(names)  # an interpreter that cannot answer has none of them usable
 
 
 def importable(interp: dict) -> Callable[[str], bool]:
+    """A predicate: is this package name importable in ``interp`` (not in missing_packages)."""
     return lambda name: name not in interp.get("missing_packages", ())
 
 
 def missing_reason(w: Workload, interp: dict) -> str | None:
-    """Why ``w`` cannot run in ``interp`` for want of a venv or a package, with the fix; else None."""
+    """Why ``w`` cannot run in ``interp`` for want of a venv or a package, with the fix;
+    else None."""
     label = interp["label"]
     if interp.get("venv_error"):
         return f"no venv for {label}: {interp['venv_error']}"
@@ -128,12 +167,23 @@ def missing_reason(w: Workload, interp: dict) -> str | None:
         venv = interp.get("venv")
         if venv is None:
             fix = need.fix or f"{interp['worker_python']} -m pip install {need.name}"
-            return f"needs the Python package {need.name!r} in {label} ({interp['path']}); fix: {fix}"
+            return (
+                f"needs the Python package {need.name!r} in {label} ({interp['path']}); fix: {fix}"
+            )
         requirement = venvs.requirement_for(need.name)
         if requirement and requirement in venv["failed"]:
-            return (f"needs the Python package {need.name!r}, which pip could not install for {label} "
-                    f"({venv['failed'][requirement]}); fix: a version of it that supports Python {interp['version']}, "
-                    f"in src/gilbench/worker-requirements.txt")
-        fix = f"{interp['worker_python']} -m pip install '{requirement}'" if requirement else f"add {need.name} to src/gilbench/worker-requirements.txt"
-        return f"needs the Python package {need.name!r}, missing from the {label} venv ({venv['path']}); fix: {fix}"
+            return (
+                f"needs the Python package {need.name!r}, which pip could not install for {label} "
+                f"({venv['failed'][requirement]}); fix: a version of it that supports "
+                f"Python {interp['version']}, in src/gilbench/worker-requirements.txt"
+            )
+        fix = (
+            f"{interp['worker_python']} -m pip install '{requirement}'"
+            if requirement
+            else f"add {need.name} to src/gilbench/worker-requirements.txt"
+        )
+        return (
+            f"needs the Python package {need.name!r}, missing from the {label} venv "
+            f"({venv['path']}); fix: {fix}"
+        )
     return None

@@ -28,7 +28,12 @@ def setup_arguments(value: Any) -> tuple[tuple, dict]:
     """
     if isinstance(value, Mapping):
         return (), dict(value)
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], (tuple, list)) and isinstance(value[1], Mapping):
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], (tuple, list))
+        and isinstance(value[1], Mapping)
+    ):
         return tuple(value[0]), dict(value[1])
     if isinstance(value, tuple):
         return value, {}
@@ -36,7 +41,11 @@ def setup_arguments(value: Any) -> tuple[tuple, dict]:
 
 
 def with_setup(call: Call, setup: str | None) -> Call:
-    """The call with the setup's arguments first, then the call's own (--args / --kwargs)."""
+    """The call with the setup's arguments first, then the call's own (--args / --kwargs).
+
+    ``setup`` is ``module:func``, called once (awaited if a coroutine function). Raises
+    ValueError, ImportError or AttributeError from ``resolve``, and whatever the setup raises.
+    """
     if not setup:
         return call
     args, kwargs = setup_arguments(_run(resolve(setup)))

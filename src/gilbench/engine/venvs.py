@@ -1,4 +1,5 @@
-"""A cached virtual environment per target interpreter, so its trials can import what workloads need.
+"""A cached virtual environment per target interpreter, so its trials can import what workloads
+need.
 
 ``gilbench run --python PATH`` runs trials as ``PYTHON -m gilbench.engine.worker``. A bare
 interpreter (a pyenv build, ``python3.13t``) lacks requests, numpy and the rest, so ``ensure``
@@ -10,8 +11,9 @@ installed (all at once; if that fails, one by one, recording each failure) -> ma
 The manifest is written last, so a directory without one is half-made (an interrupted run) and
 is made again. A lock file per venv makes concurrent gilbench runs wait for each other instead
 of racing pip. When a venv is ready, the venvs made from the same interpreter for other
-requirements (an older gilbench's) are removed: nothing would use them again. A package that fails to install for that Python is recorded, never fatal: only
-the workloads needing it are skipped.
+requirements (an older gilbench's) are removed: nothing would use them again. A package that
+fails to install for that Python is recorded, never fatal: only the workloads needing it are
+skipped.
 """
 
 from __future__ import annotations
@@ -42,23 +44,27 @@ class VenvError(RuntimeError):
 
 @dataclass
 class Venv:
-    """A provisioned environment, as its manifest records it (and ``gilbench list --pythons`` shows)."""
+    """A provisioned environment, as its manifest records it (``gilbench list --pythons``
+    shows it)."""
 
     path: str
     python: str  # the venv's interpreter: trials run as ``python -m gilbench.engine.worker``
     base: str  # the interpreter it was made from, as the user named it
-    label: str
-    version: str
-    requirements_hash: str
-    created: str
+    label: str  # the build's label, e.g. "3.13t"
+    version: str  # e.g. "3.13.1"
+    requirements_hash: str  # the directory name's hash (interpreter path + requirements)
+    created: str  # ISO 8601, UTC, seconds
     packages: dict[str, str] = field(default_factory=dict)  # distribution -> version, as installed
-    failed: dict[str, str] = field(default_factory=dict)  # requirement -> why pip could not install it
+    # requirement -> why pip could not install it
+    failed: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The manifest's JSON object: every field."""
         return asdict(self)
 
 
 def venvs_dir() -> Path:
+    """Where the venvs live: ``<cache>/venvs`` (``fsio.cache_dir``)."""
     return cache_dir() / "venvs"
 
 
@@ -83,18 +89,24 @@ def requirement_for(package: str) -> str | None:
 
 
 def is_venv(python: str) -> bool:
-    """Whether ``python`` already lives in a virtual environment (its parent's parent has pyvenv.cfg)."""
+    """Whether ``python`` already lives in a virtual environment (its parent's parent has
+    pyvenv.cfg)."""
     path = shutil.which(python) or python
-    return os.path.isfile(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(path))), "pyvenv.cfg"))
+    return os.path.isfile(
+        os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(path))), "pyvenv.cfg")
+    )
 
 
 def needs_venv(python: str) -> bool:
-    """The interpreter running gilbench, and any interpreter already in a venv, are used as they are."""
+    """False for the interpreter running gilbench and any interpreter already in a venv: those
+    are used as they are. True for every other one."""
     path = shutil.which(python) or python
     return os.path.abspath(path) != os.path.abspath(sys.executable) and not is_venv(path)
 
 
 def venv_path(base: str, label: str) -> Path:
+    """``<cache>/venvs/<label>-<hash>``: 10 hex digits of SHA-256 over ``base``'s real path
+    and the worker requirements, so a new requirement or interpreter gets a new venv."""
     real = os.path.realpath(shutil.which(base) or base)
     digest = hashlib.sha256("\n".join([real, *requirements()]).encode()).hexdigest()[:10]
     return venvs_dir() / f"{label}-{digest}"
@@ -113,20 +125,31 @@ def load(path: Path) -> Venv | None:
 def provisioned() -> list[Venv]:
     """Every complete venv in the cache, newest first."""
     root = venvs_dir()
-    found = [v for p in sorted(root.iterdir()) if p.is_dir() and (v := load(p))] if root.is_dir() else []
+    found = (
+        [v for p in sorted(root.iterdir()) if p.is_dir() and (v := load(p))]
+        if root.is_dir()
+        else []
+    )
     return sorted(found, key=lambda v: v.created, reverse=True)
 
 
-Event = dict
+Event = dict  # {"type": "venv", "python": label, "step": ..., "path": ..., ...}
 OnEvent = Callable[[Event], None]
 
 
 def ensure(base: str, label: str, version: str, on_event: OnEvent | None = None) -> Venv:
-    """The venv for ``base``: made and filled the first time (a minute or so), reused afterwards."""
+    """The venv for ``base``: made and filled the first time (a minute or so), reused afterwards.
+
+    ``on_event`` receives ``{"type": "venv", "python", "step", "path", ...}`` dicts (see
+    ``events.VenvStep``). Raises VenvError when ``-m venv`` fails; pip failures are recorded in
+    ``Venv.failed`` (each pip call gives up after PIP_TIMEOUT_S, 900 s)."""
     emit = on_event or (lambda e: None)
     path = venv_path(base, label)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(path.parent / (path.name + ".lock"), lambda: emit({"type": "venv", "python": label, "step": "wait", "path": str(path)})):
+    with _locked(
+        path.parent / (path.name + ".lock"),
+        lambda: emit({"type": "venv", "python": label, "step": "wait", "path": str(path)}),
+    ):
         venv = load(path)
         if venv is not None:
             return venv
@@ -135,26 +158,57 @@ def ensure(base: str, label: str, version: str, on_event: OnEvent | None = None)
         made = _run([shutil.which(base) or base, "-m", "venv", str(path)], timeout=300)
         if made.returncode != 0:
             shutil.rmtree(path, ignore_errors=True)
-            raise VenvError(f"{base} -m venv failed: {_last_error(made)}; fix: install that Python's venv/ensurepip support (Debian: apt-get install python3-venv)")
+            raise VenvError(
+                f"{base} -m venv failed: {_last_error(made)}; fix: install that Python's "
+                "venv/ensurepip support (Debian: apt-get install python3-venv)"
+            )
         python = str(path / "bin" / "python")
         reqs = requirements()
-        emit({"type": "venv", "python": label, "step": "install", "path": str(path), "packages": len(reqs)})
-        failed = _install(python, reqs, lambda r: emit({"type": "venv", "python": label, "step": "install-one", "path": str(path), "requirement": r}))
+        emit(
+            {
+                "type": "venv",
+                "python": label,
+                "step": "install",
+                "path": str(path),
+                "packages": len(reqs),
+            }
+        )
+        failed = _install(
+            python,
+            reqs,
+            lambda r: emit(
+                {
+                    "type": "venv",
+                    "python": label,
+                    "step": "install-one",
+                    "path": str(path),
+                    "requirement": r,
+                }
+            ),
+        )
         venv = Venv(
-            path=str(path), python=python, base=base, label=label, version=version,
+            path=str(path),
+            python=python,
+            base=base,
+            label=label,
+            version=version,
             requirements_hash=path.name.rsplit("-", 1)[-1],
             created=datetime.now(UTC).isoformat(timespec="seconds"),
-            packages=_installed(python), failed=failed,
+            packages=_installed(python),
+            failed=failed,
         )
         write_json_atomic(path / MANIFEST, venv.to_dict())
-        emit({"type": "venv", "python": label, "step": "ready", "path": str(path), "failed": failed})
+        emit(
+            {"type": "venv", "python": label, "step": "ready", "path": str(path), "failed": failed}
+        )
         for stale in prune_stale(path, base):
             emit({"type": "venv", "python": label, "step": "removed-stale", "path": str(stale)})
         return venv
 
 
 def prune_stale(current: Path, base: str) -> list[Path]:
-    """Remove the complete venvs made from ``base``'s interpreter for other requirements; return them.
+    """Remove the complete venvs made from ``base``'s interpreter for other requirements; return
+    their paths.
 
     A venv another gilbench is making right now (its lock is held) is left alone.
     """
@@ -193,18 +247,34 @@ def _install(python: str, reqs: list[str], on_one: Callable[[str], None]) -> dic
 
 
 def _installed(python: str) -> dict[str, str]:
-    out = _run([python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"], timeout=120)
+    out = _run(
+        [python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"], timeout=120
+    )
     try:
         rows = json.loads(out.stdout)
     except ValueError:
         return {}
-    return {r["name"]: r["version"] for r in rows if _normalise(r["name"]) not in ("pip", "setuptools", "wheel")}
+    return {
+        r["name"]: r["version"]
+        for r in rows
+        if _normalise(r["name"]) not in ("pip", "setuptools", "wheel")
+    }
 
 
 def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+    }
     try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL, check=False)
+        return subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess(argv, 1, "", f"ERROR: no answer after {timeout:.0f} s")
     except OSError as exc:
@@ -212,9 +282,11 @@ def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
 
 
 def _last_error(done: subprocess.CompletedProcess) -> str:
-    lines = [line.strip() for line in (done.stderr or done.stdout or "").splitlines() if line.strip()]
+    lines = [
+        line.strip() for line in (done.stderr or done.stdout or "").splitlines() if line.strip()
+    ]
     errors = [line for line in lines if line.startswith("ERROR:")]
-    text = (errors[0] if errors else (lines[-1] if lines else f"exit code {done.returncode}"))
+    text = errors[0] if errors else (lines[-1] if lines else f"exit code {done.returncode}")
     return text.removeprefix("ERROR:").strip()[:300]
 
 

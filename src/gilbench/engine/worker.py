@@ -56,7 +56,8 @@ def _proc_hwm_mb(pid: int | str) -> float | None:
 
 
 def cpu_seconds() -> float:
-    """CPU of this process, its reaped children, and its live multiprocessing children."""
+    """CPU seconds (user + system) of this process, its reaped children, and its live
+    multiprocessing children (those read from Linux /proc/<pid>/stat; 0 where unreadable)."""
     t = os.times()
     live = sum(_proc_cpu_s(p.pid) for p in multiprocessing.active_children())
     # process_time() is exact for this process's threads; os.times() counts 10 ms clock ticks.
@@ -64,8 +65,9 @@ def cpu_seconds() -> float:
 
 
 def run_queue() -> dict[str, int]:
-    """Per thread of this process and its live multiprocessing children: nanoseconds spent ready
-    to run but waiting for a core (Linux schedstat). Empty where the kernel does not say."""
+    """Thread id -> nanoseconds spent ready to run but waiting for a core, for every thread of
+    this process and its live multiprocessing children (field 2 of Linux
+    /proc/<pid>/task/<tid>/schedstat). Empty where the kernel does not say."""
     out: dict[str, int] = {}
     for pid in (os.getpid(), *(p.pid for p in multiprocessing.active_children())):
         try:
@@ -82,7 +84,8 @@ def run_queue() -> dict[str, int]:
 
 
 def run_queue_s(before: dict[str, int]) -> float | None:
-    """Seconds of run-queue wait since ``before`` (threads that ended in between are not counted)."""
+    """Seconds of run-queue wait since ``before`` (a :func:`run_queue` snapshot); threads that
+    ended in between are not counted. None where schedstat is unavailable."""
     after = run_queue()
     if not after:
         return None
@@ -90,6 +93,8 @@ def run_queue_s(before: dict[str, int]) -> float | None:
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory so far, MiB: VmHWM (Linux /proc/<pid>/status) of this process plus
+    its live multiprocessing children; without /proc, ``getrusage`` ru_maxrss of this process."""
     own = _proc_hwm_mb("self")
     if own is None:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -102,7 +107,10 @@ def _describe(exc: BaseException) -> str:
 
 
 def calibrate(call, knob: str, target_s: float, start: int) -> int:
-    """The knob value for which one task takes about ``target_s`` here."""
+    """The knob value (int >= 1) for which one task takes about ``target_s`` seconds here.
+
+    Multiplies the knob by 4 from ``start`` until one call takes 50 ms, then scales it by the
+    fastest of three calls. The task's exceptions propagate."""
     from gilbench.strategies import invoke
 
     n = start
@@ -142,8 +150,13 @@ def run(spec: TrialSpec, send: Send) -> None:
         try:
             call = with_setup(call, spec.setup)
         except Exception as exc:
-            send(protocol.Failed(f"setup {spec.setup} failed: {_describe(exc)}", where="setup",
-                                 traceback=traceback.format_exc()[-4000:]))
+            send(
+                protocol.Failed(
+                    f"setup {spec.setup} failed: {_describe(exc)}",
+                    where="setup",
+                    traceback=traceback.format_exc()[-4000:],
+                )
+            )
             return
     if spec.mode == "probe":
         run_probe(call, send)
@@ -234,6 +247,10 @@ def call_fixture(spec: TrialSpec) -> Iterator[None]:
 
 
 def main() -> None:
+    """Entry point: read the spec from stdin, run it, write messages to GILBENCH_RESULT_FD.
+
+    Every exception, SystemExit included, becomes a final ``Failed`` message; raises KeyError
+    when GILBENCH_RESULT_FD is unset."""
     out = os.fdopen(int(os.environ["GILBENCH_RESULT_FD"]), "w", buffering=1)
 
     def send(message: protocol.Message) -> None:

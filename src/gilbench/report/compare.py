@@ -30,16 +30,21 @@ from gilbench.documents import RESULT_KINDS, SCHEMA, kind_of, load
 from gilbench.report.format import MISSING, as_number, fmt_seconds, row_note
 from gilbench.report.terminal import TONE_STYLE
 
-Z95 = 1.96
-MEDIAN_SE_FACTOR = 1.2533  # sqrt(pi / 2)
-MIN_CHANGE = 0.10
-SIGNIFICANT_MARK = "*"
+Z95 = 1.96  # two-sided 95% quantile of the standard normal distribution
+MEDIAN_SE_FACTOR = 1.2533  # sqrt(pi / 2): SE(median) / SE(mean) for a normal sample
+MIN_CHANGE = 0.10  # smallest relative change of the median (fraction of A's) that counts
+SIGNIFICANT_MARK = "*"  # appended to a significant row's change in text output
 
 Key = tuple[Any, ...]
 
 
 def median_ci95(wall_s: object) -> tuple[float, float] | None:
-    """The 95% interval of a median from ``{median, stdev, n}``, or ``None`` when unknowable (n < 2)."""
+    """The 95% interval ``(low, high)`` of a median, in the units of ``wall_s`` (seconds).
+
+    ``wall_s`` is a ``{median, stdev, n}`` mapping; the half-width is
+    ``Z95 · stdev / √n · MEDIAN_SE_FACTOR`` (normal approximation). Returns ``None`` when the
+    interval is unknowable: not a mapping, a field missing, ``n < 2`` or a negative stdev.
+    """
     if not isinstance(wall_s, Mapping):
         return None
     median, stdev, n = (as_number(wall_s.get(k)) for k in ("median", "stdev", "n"))
@@ -57,6 +62,11 @@ def compare(
     label_b: str | None = None,
 ) -> dict[str, Any]:
     """Compare results document ``b`` against baseline ``a``; returns a ``kind: compare`` dict.
+
+    The dict holds ``a``/``b`` (label, pythons, command, created), ``rows`` (one per matched
+    pair: medians in seconds, 95% intervals, ``ratio`` = B/A, ``factor`` >= 1, ``verdict``),
+    ``only_in_a``/``only_in_b``, ``summary`` counts and a one-sentence ``summary_line``.
+    ``label_a``/``label_b`` default to "A (<pythons>)" / "B (<pythons>)".
 
     Raises ``ValueError`` when either input is not a run or bench document
     (``gilbench.documents.load``'s one-line message, or which kind it is instead).
@@ -93,7 +103,9 @@ def compare(
 def _check(doc: Mapping[str, Any], name: str) -> dict[str, Any]:
     checked = load(doc, name)
     if kind_of(checked) not in RESULT_KINDS:
-        raise ValueError(f"{name} is a {kind_of(checked)} document; compare needs run or bench results")
+        raise ValueError(
+            f"{name} is a {kind_of(checked)} document; compare needs run or bench results"
+        )
     return checked
 
 
@@ -107,7 +119,9 @@ def _pythons(doc: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> list[
     if not labels:
         interpreters = doc.get("interpreters")
         if isinstance(interpreters, list):
-            labels = [str(i["label"]) for i in interpreters if isinstance(i, Mapping) and i.get("label")]
+            labels = [
+                str(i["label"]) for i in interpreters if isinstance(i, Mapping) and i.get("label")
+            ]
     return list(dict.fromkeys(labels))
 
 
@@ -182,7 +196,8 @@ def _pair(ra: Mapping[str, Any], rb: Mapping[str, Any]) -> dict[str, Any]:
         "note": None,
     }
     problems = [
-        f"{side}: {r.get('status') or 'no time'}" + (f" ({row_note(r).splitlines()[0]})" if row_note(r) else "")
+        f"{side}: {r.get('status') or 'no time'}"
+        + (f" ({row_note(r).splitlines()[0]})" if row_note(r) else "")
         for side, r, med in (("A", ra, a_med), ("B", rb, b_med))
         if r.get("status", "ok") != "ok" or med is None
     ]
@@ -222,7 +237,10 @@ def _geomean(values: Sequence[float]) -> float | None:
 
 
 def _summary(pairs: Sequence[Mapping[str, Any]], only_a: int, only_b: int) -> dict[str, Any]:
-    by = {v: [p for p in pairs if p["verdict"] == v] for v in ("faster", "slower", "unchanged", "not comparable")}
+    by = {
+        v: [p for p in pairs if p["verdict"] == v]
+        for v in ("faster", "slower", "unchanged", "not comparable")
+    }
     comparable = [p["ratio"] for p in pairs if p["ratio"] is not None]
     overall = _geomean([1 / r for r in comparable])
     return {
@@ -250,7 +268,8 @@ def _summary_line(label_b: str, s: Mapping[str, Any]) -> str:
     faster = f"{s['faster_factor']:.2f}x faster" if s["faster"] else "faster"
     slower = f"{s['slower_factor']:.2f}x slower" if s["slower"] else "slower"
     line = (
-        f"{label_b} is {faster} on {s['faster']} of {s['matched']} rows, {slower} on {s['slower']}, "
+        f"{label_b} is {faster} on {s['faster']} of {s['matched']} rows, "
+        f"{slower} on {s['slower']}, "
         f"no significant change on {s['unchanged']}"
     )
     if s["not_comparable"]:
@@ -260,11 +279,17 @@ def _summary_line(label_b: str, s: Mapping[str, Any]) -> str:
 
 # -- presentation ------------------------------------------------------------------------------
 
+
 def _workers(value: object) -> str:
     return "" if value is None else str(value)
 
 
-VERDICT_TONE = {"faster": "faster", "slower": "slower", "unchanged": "dim", "not comparable": "warn"}
+VERDICT_TONE = {
+    "faster": "faster",
+    "slower": "slower",
+    "unchanged": "dim",
+    "not comparable": "warn",
+}
 """The tone (``gilbench.report.format``) of a compared row, by verdict."""
 
 
@@ -272,10 +297,16 @@ def _columns(result: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     header = ["workload", "strategy", "workers", "A median", "B median", "change"]
     body = [
         [
-            str(r.get("workload")), str(r.get("strategy")), _workers(r.get("workers")),
-            fmt_seconds(r.get("a_median_s")), fmt_seconds(r.get("b_median_s")),
-            str(r.get("label")) + (f" {SIGNIFICANT_MARK}" if r.get("significant") else "")
-            + (f"  [{r['note']}]" if r.get("verdict") == "not comparable" and r.get("note") else ""),
+            str(r.get("workload")),
+            str(r.get("strategy")),
+            _workers(r.get("workers")),
+            fmt_seconds(r.get("a_median_s")),
+            fmt_seconds(r.get("b_median_s")),
+            str(r.get("label"))
+            + (f" {SIGNIFICANT_MARK}" if r.get("significant") else "")
+            + (
+                f"  [{r['note']}]" if r.get("verdict") == "not comparable" and r.get("note") else ""
+            ),
         ]
         for r in result.get("rows", [])
     ]
@@ -292,7 +323,10 @@ def _only_line(side: str, rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def format_compare_lines(result: Mapping[str, Any]) -> list[str]:
-    """The comparison as plain text lines: sides, an aligned table, unmatched rows, the summary."""
+    """The comparison as plain text lines: sides, an aligned table, unmatched rows, the summary.
+
+    ``result`` is what ``compare`` returns; medians are shown with ``fmt_seconds``.
+    """
     a, b = result.get("a", {}), result.get("b", {})
     lines = [
         f"A: {a.get('label', 'A')}  {a.get('command') or ''}".rstrip(),
@@ -304,7 +338,10 @@ def format_compare_lines(result: Mapping[str, Any]) -> list[str]:
         widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
         right = {2, 3, 4}
         for row in [header, *body]:
-            cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+            cells = [
+                c.rjust(w) if i in right else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ]
             lines.append("  ".join(cells).rstrip())
         lines.append(
             f"{SIGNIFICANT_MARK} significant: the medians' 95% intervals do not overlap "
@@ -320,21 +357,33 @@ def format_compare_lines(result: Mapping[str, Any]) -> list[str]:
 def compare_table(result: Mapping[str, Any]) -> Table:
     """A rich Table of the comparison; data goes in as ``Text`` so it is never read as markup."""
     a, b = result.get("a", {}), result.get("b", {})
-    table = Table(title=Text(f"{b.get('label', 'B')} vs {a.get('label', 'A')}"),
-                  caption=Text(str(result.get("summary_line", ""))))
-    for name, justify in (("workload", "left"), ("strategy", "left"), ("workers", "right"),
-                          ("A median", "right"), ("B median", "right"), ("change", "left")):
+    table = Table(
+        title=Text(f"{b.get('label', 'B')} vs {a.get('label', 'A')}"),
+        caption=Text(str(result.get("summary_line", ""))),
+    )
+    for name, justify in (
+        ("workload", "left"),
+        ("strategy", "left"),
+        ("workers", "right"),
+        ("A median", "right"),
+        ("B median", "right"),
+        ("change", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     header, body = _columns(result)
-    for r, cells in zip(result.get("rows", []), body):
+    for r, cells in zip(result.get("rows", []), body, strict=True):
         style = TONE_STYLE.get(VERDICT_TONE.get(r.get("verdict"), ""), "")
         table.add_row(*(Text(c) for c in cells), style=style)
     for side, key in (("A", "only_in_a"), ("B", "only_in_b")):
         for r in result.get(key, []):
             median = fmt_seconds(r.get("median_s"))
             table.add_row(
-                Text(str(r.get("workload"))), Text(str(r.get("strategy"))), Text(_workers(r.get("workers"))),
-                Text(median if side == "A" else MISSING), Text(median if side == "B" else MISSING),
-                Text(f"only in {side}"), style="dim",
+                Text(str(r.get("workload"))),
+                Text(str(r.get("strategy"))),
+                Text(_workers(r.get("workers"))),
+                Text(median if side == "A" else MISSING),
+                Text(median if side == "B" else MISSING),
+                Text(f"only in {side}"),
+                style="dim",
             )
     return table

@@ -32,12 +32,14 @@ from gilbench.report.format import (
     shown_columns,
 )
 
-FORMATS = ("json", "csv", "md")
+FORMATS = ("json", "csv", "md")  # the values ``export`` accepts for ``fmt``
 
 
 def export(doc_or_compare: Mapping[str, Any], fmt: str) -> str:
     """Render a gilbench document (run, bench, web or compare) as ``fmt``: 'json', 'csv' or 'md'.
 
+    Returns the whole file as one ``str`` ending in a newline. Times keep the document's units:
+    CSV has raw seconds, Markdown the formatted cells (e.g. "12.3 ms").
     Raises ``ValueError`` for an unknown format or a value that is not a gilbench document
     (``gilbench.documents.load``).
     """
@@ -68,15 +70,17 @@ def _compare_rows(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     rows = list(_rows(doc.get("rows")))
     for side, key in (("A", "only_in_a"), ("B", "only_in_b")):
         for r in _rows(doc.get(key)):
-            rows.append({
-                "workload": r.get("workload"),
-                "strategy": r.get("strategy"),
-                "workers": r.get("workers"),
-                f"python_{side.lower()}": r.get("python"),
-                f"{side.lower()}_median_s": r.get("median_s"),
-                "verdict": f"only in {side}",
-                "note": r.get("note"),
-            })
+            rows.append(
+                {
+                    "workload": r.get("workload"),
+                    "strategy": r.get("strategy"),
+                    "workers": r.get("workers"),
+                    f"python_{side.lower()}": r.get("python"),
+                    f"{side.lower()}_median_s": r.get("median_s"),
+                    "verdict": f"only in {side}",
+                    "note": r.get("note"),
+                }
+            )
     return rows
 
 
@@ -97,17 +101,26 @@ def _csv(doc: Mapping[str, Any]) -> str:
 
 
 def md_cell(value: Any) -> str:
-    """Text safe inside a GFM table cell: no pipes, newlines or raw HTML."""
+    """Text safe inside a GFM table cell: whitespace runs collapsed to one space, ``\\`` and
+    ``|`` backslash-escaped, ``& < >`` as HTML entities. ``None`` becomes ""."""
     text = "" if value is None else str(value)
     text = " ".join(text.split())
     return (
-        text.replace("\\", "\\\\").replace("|", "\\|")
-        .replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
     )
 
 
-def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[int] = ()) -> list[str]:
-    """A GFM table; columns whose index is in ``right`` are right-aligned."""
+def md_table(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[int] = ()
+) -> list[str]:
+    """A GFM table as a list of lines (header, ``---`` rule, one line per row).
+
+    Cells go through ``md_cell``; columns whose index is in ``right`` are right-aligned (``---:``).
+    """
     lines = ["| " + " | ".join(md_cell(h) for h in header) + " |"]
     lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
     lines.extend("| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows)
@@ -115,10 +128,16 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequen
 
 
 def md_columns(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """A GFM table of ``rows`` with the columns a table shows for them (see ``format``)."""
+    """A GFM table (list of lines) of ``rows`` with the columns ``format.shown_columns`` keeps.
+
+    Numeric columns are right-aligned; cells are the plain text of each ``Column.cell``.
+    """
     shown = shown_columns(columns, rows)
-    return md_table([c.title for c in shown], [[plain(c.cell(r)) for c in shown] for r in rows],
-                    right=[i for i, c in enumerate(shown) if c.numeric])
+    return md_table(
+        [c.title for c in shown],
+        [[plain(c.cell(r)) for c in shown] for r in rows],
+        right=[i for i, c in enumerate(shown) if c.numeric],
+    )
 
 
 def _md_run(doc: Mapping[str, Any]) -> list[str]:
@@ -139,14 +158,27 @@ def _md_compare(doc: Mapping[str, Any]) -> list[str]:
     if doc.get("summary_line"):
         lines += [f"**{md_cell(doc['summary_line'])}**", ""]
     lines += md_table(
-        ["workload", "strategy", "workers", a.get("label") or "A", b.get("label") or "B",
-         "change", "significant"],
-        [[r.get("workload"), r.get("strategy"), r.get("workers"),
-          fmt_seconds(r.get("a_median_s")) if "a_median_s" in r else MISSING,
-          fmt_seconds(r.get("b_median_s")) if "b_median_s" in r else MISSING,
-          r.get("label") or r.get("verdict") or "",
-          {True: "yes", False: "no"}.get(r.get("significant"), "")]
-         for r in _compare_rows(doc)],
+        [
+            "workload",
+            "strategy",
+            "workers",
+            a.get("label") or "A",
+            b.get("label") or "B",
+            "change",
+            "significant",
+        ],
+        [
+            [
+                r.get("workload"),
+                r.get("strategy"),
+                r.get("workers"),
+                fmt_seconds(r.get("a_median_s")) if "a_median_s" in r else MISSING,
+                fmt_seconds(r.get("b_median_s")) if "b_median_s" in r else MISSING,
+                r.get("label") or r.get("verdict") or "",
+                {True: "yes", False: "no"}.get(r.get("significant"), ""),
+            ]
+            for r in _compare_rows(doc)
+        ],
         right=(2, 3, 4),
     )
     return lines
@@ -154,7 +186,8 @@ def _md_compare(doc: Mapping[str, Any]) -> list[str]:
 
 def _md(doc: Mapping[str, Any]) -> str:
     builders: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
-        "web": _md_web, "compare": _md_compare,
+        "web": _md_web,
+        "compare": _md_compare,
     }
     lines = builders.get(kind_of(doc), _md_run)(doc)
     command = doc.get("command")
@@ -164,7 +197,10 @@ def _md(doc: Mapping[str, Any]) -> str:
 
 
 def md_code(text: str) -> str:
-    """``text`` as an inline code span (shown literally, so no escaping), fenced by enough backticks."""
+    """``text`` as a GFM inline code span, fenced by one backtick more than its longest run.
+
+    Code spans show their content literally, so nothing inside is escaped.
+    """
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     return f"{fence} {text} {fence}"
 

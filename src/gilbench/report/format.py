@@ -77,7 +77,10 @@ def fmt_seconds(value: object) -> str:
 
 
 def fmt_ms(value: object) -> str:
-    """A latency in milliseconds: whole ones from 10 ms up ('1,011'), one decimal below ('4.5')."""
+    """A latency already in milliseconds, without unit: whole from 10 up ('1,011'), else '4.5'.
+
+    None or a non-finite value -> '—'.
+    """
     v = as_number(value)
     if v is None:
         return MISSING
@@ -85,13 +88,13 @@ def fmt_ms(value: object) -> str:
 
 
 def fmt_factor(value: object, sign: str = TIMES) -> str:
-    """0.953 -> '0.95x'; None -> '—'."""
+    """A factor (ratio, unitless) with two decimals and ``sign``: 0.953 -> '0.95x'; None -> '—'."""
     v = as_number(value)
     return MISSING if v is None else f"{v:.2f}{sign}"
 
 
 def fmt_ci(value: object, sign: str = TIMES) -> str:
-    """A [low, high] pair -> '0.91–0.99x'; anything else -> ''."""
+    """A ``[low, high]`` interval of factors -> '0.91–0.99x' (en dash); anything else -> ''."""
     if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
         low, high = as_number(value[0]), as_number(value[1])
         if low is not None and high is not None:
@@ -149,7 +152,10 @@ def row_note(row: Mapping[str, Any]) -> str:
 
 
 def pick(row: object, path: Sequence[Any]) -> Any:
-    """The value at ``path`` (keys, or indexes into lists) inside ``row``; None when absent."""
+    """The value at ``path`` (keys, or int indexes into lists) inside ``row``.
+
+    None when any step is absent or of the wrong type; never raises.
+    """
     value: Any = row
     for key in path:
         if isinstance(key, int):
@@ -190,8 +196,9 @@ class Column:
     """One column of a table, for every output.
 
     ``title`` heads it; ``cell(row)`` writes it; ``numeric`` right-aligns it; ``fields`` are
-    the raw ``(CSV name, path into the row)`` pairs CSV exports for it; ``optional`` columns are left out when every row holds the same value in them
-    (the report states it once); ``shown`` False: CSV only.
+    the raw ``(CSV name, path into the row)`` pairs CSV exports for it; ``optional`` columns
+    are left out when every row holds the same value in them (the report states it once);
+    ``shown`` False: CSV only.
     """
 
     title: str

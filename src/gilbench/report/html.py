@@ -52,10 +52,16 @@ from gilbench.report.svg import (
     tint,
 )
 
-TIMES = "\u00d7"
+TIMES = "\u00d7"  # the multiplication sign after a factor: 1.93×
 
-STRATEGY_MARKERS = {"sequential": "square", "threads": "triangle", "processes": "circle", "asyncio": "diamond"}
-IDEAL_COLOR = "#9aa0a6"
+# The marker shape of each strategy on line charts (one of ``svg.MARKERS``); others: circle.
+STRATEGY_MARKERS = {
+    "sequential": "square",
+    "threads": "triangle",
+    "processes": "circle",
+    "asyncio": "diamond",
+}
+IDEAL_COLOR = "#9aa0a6"  # the grey of the ideal y = x speedup line
 
 CSS = """
 :root{--ink:#1f2328;--muted:#57606a;--line:#d0d7de;--soft:#f6f8fa;--accent:#0969da}
@@ -67,16 +73,19 @@ main{max-width:1200px;margin:0 auto;padding:28px 32px 72px}
 h1{font-size:28px;line-height:1.2;margin:0 0 6px;letter-spacing:-.01em}
 h2{font-size:21px;margin:44px 0 14px;padding-bottom:6px;border-bottom:1px solid var(--line)}
 h3{font-size:17px;margin:30px 0 8px}
-h4{font-size:14px;margin:18px 0 6px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+h4{font-size:14px;margin:18px 0 6px;color:var(--muted);text-transform:uppercase;
+ letter-spacing:.04em}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 p{margin:6px 0 10px}
-code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;font-size:13px}
-pre{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:10px 12px;margin:6px 0 14px;
- white-space:pre-wrap;overflow-wrap:anywhere}
+code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;
+ font-size:13px}
+pre{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:10px 12px;
+ margin:6px 0 14px;white-space:pre-wrap;overflow-wrap:anywhere}
 .lede{color:var(--muted);margin:0 0 12px}
 nav.toc{font-size:14px;color:var(--muted);margin:8px 0 0}
 nav.toc a{margin-right:14px}
-.alert{background:#fff8c5;border:1px solid #d4a72c66;border-radius:6px;padding:8px 12px;margin:14px 0;font-size:14px}
+.alert{background:#fff8c5;border:1px solid #d4a72c66;border-radius:6px;padding:8px 12px;
+ margin:14px 0;font-size:14px}
 .table-wrap{overflow-x:auto;margin:8px 0 10px}
 table{border-collapse:collapse;width:100%;font-size:13.5px;font-variant-numeric:tabular-nums}
 th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
@@ -96,22 +105,28 @@ table.verdict{font-size:14.5px}
 .verdict-faster{background:#dafbe1;color:#116329}
 .verdict-slower{background:#ffebe9;color:#a40e26}
 .verdict-unchanged,.verdict-not{background:#eaeef2;color:#424a53}
-.speedup-much-faster{color:#116329;font-weight:600}.speedup-faster{color:#116329}.speedup-slower{color:#a40e26}
+.speedup-much-faster{color:#116329;font-weight:600}.speedup-faster{color:#116329}
+.speedup-slower{color:#a40e26}
 .err{color:#a40e26}
 .note{color:var(--muted);font-size:13px}
 .rec{background:var(--soft);border-left:4px solid var(--accent);padding:8px 12px;margin:6px 0 12px;
  border-radius:0 6px 6px 0}
-.charts{display:grid;grid-template-columns:minmax(0,1.6fr) minmax(0,1fr);gap:16px;align-items:start;margin:10px 0}
+.charts{display:grid;grid-template-columns:minmax(0,1.6fr) minmax(0,1fr);gap:16px;
+ align-items:start;margin:10px 0}
 .charts.two{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}
 .side{display:grid;gap:16px}
-svg.chart{display:block;width:100%;height:auto;border:1px solid var(--line);border-radius:8px;background:#fff}
-dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:3px 18px;margin:6px 0 14px;font-size:14px}
+svg.chart{display:block;width:100%;height:auto;border:1px solid var(--line);border-radius:8px;
+ background:#fff}
+dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:3px 18px;margin:6px 0 14px;
+ font-size:14px}
 dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;overflow-wrap:anywhere}
 details summary{cursor:pointer;color:var(--muted)}
 .nowrap{white-space:nowrap}
 footer{margin-top:48px;color:var(--muted);font-size:13px}
-@media (max-width:920px){.charts,.charts.two{grid-template-columns:1fr}main{padding:20px 16px 48px}}
-@media print{main{max-width:none;padding:0}.charts{break-inside:avoid}h2,h3{break-after:avoid}}
+@media (max-width:920px){.charts,.charts.two{grid-template-columns:1fr}
+ main{padding:20px 16px 48px}}
+@media print{main{max-width:none;padding:0}.charts{break-inside:avoid}
+ h2,h3{break-after:avoid}}
 """
 
 # No script may run in a report, whatever a document contains.
@@ -160,18 +175,20 @@ def _table(
     rows: Iterable[tuple[str, Sequence[str]]],
     css_class: str = "",
 ) -> str:
-    """An HTML table. ``header`` is (escaped label, numeric?); rows are (tr class, escaped cells)."""
+    """An HTML table. ``header``: (escaped label, numeric?); rows: (tr class, escaped cells)."""
     head = "".join(f'<th class="num">{h}</th>' if num else f"<th>{h}</th>" for h, num in header)
     body = []
     for tr_class, cells in rows:
         tds = "".join(
             f'<td class="num">{c}</td>' if num else f"<td>{c}</td>"
-            for c, (_, num) in zip(cells, header)
+            for c, (_, num) in zip(cells, header, strict=False)
         )
         body.append(f'<tr class="{_e(tr_class)}">{tds}</tr>' if tr_class else f"<tr>{tds}</tr>")
     cls = f' class="{_e(css_class)}"' if css_class else ""
-    return (f'<div class="table-wrap"><table{cls}><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+    return (
+        f'<div class="table-wrap"><table{cls}><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _badge(text: object, css: str = "", title: str | None = None) -> str:
@@ -185,13 +202,21 @@ def _long_text(text: str, css: str = "") -> str:
     first, _, rest = text.strip().partition("\n")
     if not rest:
         return f"<span{cls}>{_e(first)}</span>"
-    return f"<details><summary><span{cls}>{_e(first)}</span></summary><pre>{_e(text)}</pre></details>"
+    return (
+        f"<details><summary><span{cls}>{_e(first)}</span></summary><pre>{_e(text)}</pre></details>"
+    )
 
 
 # A tone of ``gilbench.report.format`` as a badge's class, or as a span's class.
 _BADGE = {"ok": "status-ok", "warn": "status-skipped", "bad": "status-error"}
-_CLASS = {"dim": "note", "error": "err", "mono": "mono", "much-faster": "speedup-much-faster",
-          "faster": "speedup-faster", "slower": "speedup-slower"}
+_CLASS = {
+    "dim": "note",
+    "error": "err",
+    "mono": "mono",
+    "much-faster": "speedup-much-faster",
+    "faster": "speedup-faster",
+    "slower": "speedup-slower",
+}
 
 
 def _span(span: Span) -> str:
@@ -216,11 +241,18 @@ def _cell(cell: Cell) -> str:
     return "".join(_span(span) for span in cell)
 
 
-def _columns_table(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], css_class: str,
-                   tr_class: Callable[[Mapping[str, Any]], str] = lambda r: "") -> str:
+def _columns_table(
+    columns: Sequence[Column],
+    rows: Sequence[Mapping[str, Any]],
+    css_class: str,
+    tr_class: Callable[[Mapping[str, Any]], str] = lambda r: "",
+) -> str:
     """An HTML table of ``rows`` with ``columns``; ``tr_class(row)`` classes each row."""
-    return _table([(_e(c.title), c.numeric) for c in columns],
-                  [(tr_class(r), [_cell(c.cell(r)) for c in columns]) for r in rows], css_class)
+    return _table(
+        [(_e(c.title), c.numeric) for c in columns],
+        [(tr_class(r), [_cell(c.cell(r)) for c in columns]) for r in rows],
+        css_class,
+    )
 
 
 def _created(doc: Mapping[str, Any]) -> str:
@@ -241,6 +273,7 @@ def _doc_title(i: int, doc: Mapping[str, Any]) -> str:
 
 
 # -- verdict -------------------------------------------------------------------------------------
+
 
 def _web_claim(doc: Mapping[str, Any]) -> str | None:
     """The web lab's check of the post's claim, or None when the document cannot say it."""
@@ -265,19 +298,25 @@ def _verdict_section(docs: Sequence[Mapping[str, Any]]) -> str:
             "interpreter. A difference counts only when it is significant and at least 10%; "
             "otherwise the simpler strategy is recommended.</p>"
         )
-    claims = [(i, text) for i, d in enumerate(docs, 1) if doc_kind(d) == "web" and (text := _web_claim(d))]
+    claims = [
+        (i, text) for i, d in enumerate(docs, 1) if doc_kind(d) == "web" and (text := _web_claim(d))
+    ]
     if not recs and not claims:
         parts.append('<p class="note">These documents carry no recommendations.</p>')
     for i, text in claims:
         parts.append(f'<p class="rec"><a href="#doc-{i}">Web lab #{i}</a>: {_e(text)}</p>')
     for i, d in enumerate(docs, 1):
         if doc_kind(d) == "compare" and d.get("summary_line"):
-            parts.append(f'<p class="rec"><a href="#doc-{i}">Comparison #{i}</a>: {_e(d["summary_line"])}</p>')
+            parts.append(
+                f'<p class="rec"><a href="#doc-{i}">Comparison #{i}</a>: '
+                f"{_e(d['summary_line'])}</p>"
+            )
     parts.append("</section>")
     return "".join(parts)
 
 
 # -- run / bench -----------------------------------------------------------------------------------
+
 
 def _series_key(row: Mapping[str, Any], several_pythons: bool) -> tuple[str, str]:
     return (str(row.get("strategy")), str(row.get("python")) if several_pythons else "")
@@ -296,53 +335,88 @@ def _usable_cores(doc: Mapping[str, Any]) -> float | None:
     return as_number(env.get("cpu_count"))
 
 
-def _workload_charts(i: int, j: int, workload: str, rows: Sequence[Mapping[str, Any]],
-                     doc: Mapping[str, Any]) -> str:
+def _workload_charts(
+    i: int, j: int, workload: str, rows: Sequence[Mapping[str, Any]], doc: Mapping[str, Any]
+) -> str:
     pythons = list(dict.fromkeys(str(r.get("python")) for r in rows))
     several = len(pythons) > 1
     others: list[str] = []
     ok = [r for r in rows if (r.get("status") or "ok") == "ok"]
-    keys = sorted({_series_key(r, several) for r in ok},
-                  key=lambda k: (_strategy_key(k[0]), pythons.index(k[1]) if k[1] in pythons else 0))
+    keys = sorted(
+        {_series_key(r, several) for r in ok},
+        key=lambda k: (_strategy_key(k[0]), pythons.index(k[1]) if k[1] in pythons else 0),
+    )
     workers = sorted({w for r in rows if (w := as_number(r.get("workers"))) is not None})
     cores = _usable_cores(doc)
     core_ref = [RefLine(cores, f"{fmt_num(cores, 0)} usable cores")] if cores else []
 
     def style(key: tuple[str, str]) -> tuple[str, str | None]:
         color = _strategy_color(key[0], others)
-        dash = DASHES[pythons.index(key[1]) % len(DASHES)] if several and key[1] in pythons else None
+        dash = (
+            DASHES[pythons.index(key[1]) % len(DASHES)] if several and key[1] in pythons else None
+        )
         return color, dash
 
     def by_key(key: tuple[str, str]) -> list[Mapping[str, Any]]:
-        return sorted((r for r in ok if _series_key(r, several) == key), key=lambda r: _workers_key(r.get("workers")))
+        return sorted(
+            (r for r in ok if _series_key(r, several) == key),
+            key=lambda r: _workers_key(r.get("workers")),
+        )
 
     series = []
     if workers:
-        series.append(Series("ideal (y = x)", [(w, w) for w in workers], IDEAL_COLOR, dash="5 4",
-                             width=1.5, markers=False))
+        series.append(
+            Series(
+                "ideal (y = x)",
+                [(w, w) for w in workers],
+                IDEAL_COLOR,
+                dash="5 4",
+                width=1.5,
+                markers=False,
+            )
+        )
     for key in keys:
         pts = by_key(key)
         color, dash = style(key)
-        series.append(Series(
-            _series_label(key),
-            [(as_number(r.get("workers")) or 0.0, as_number(r.get("speedup"))) for r in pts],
-            color, dash=dash, marker=STRATEGY_MARKERS.get(key[0], "circle"),
-            errors=[tuple(r["speedup_ci95"]) if isinstance(r.get("speedup_ci95"), list)
-                    and len(r["speedup_ci95"]) == 2 else None for r in pts],
-            tooltips=[f"{_series_label(key)}, {r.get('workers')} workers: "
-                      f"{fmt_factor(r.get('speedup'), TIMES)} {fmt_ci(r.get('speedup_ci95'), TIMES)}".rstrip()
-                      for r in pts],
-        ))
+        series.append(
+            Series(
+                _series_label(key),
+                [(as_number(r.get("workers")) or 0.0, as_number(r.get("speedup"))) for r in pts],
+                color,
+                dash=dash,
+                marker=STRATEGY_MARKERS.get(key[0], "circle"),
+                errors=[
+                    tuple(r["speedup_ci95"])
+                    if isinstance(r.get("speedup_ci95"), list) and len(r["speedup_ci95"]) == 2
+                    else None
+                    for r in pts
+                ],
+                tooltips=[
+                    (
+                        f"{_series_label(key)}, {r.get('workers')} workers: "
+                        f"{fmt_factor(r.get('speedup'), TIMES)} "
+                        f"{fmt_ci(r.get('speedup_ci95'), TIMES)}"
+                    ).rstrip()
+                    for r in pts
+                ],
+            )
+        )
     speedup = line_chart(
-        f"{i}/speedup/{workload}", f"{workload}: speedup vs workers", series,
-        x_label="workers", y_label=f"speedup vs sequential ({TIMES})",
-        x_ticks=workers or None, y_min=0.0, ref_lines=core_ref,
+        f"{i}/speedup/{workload}",
+        f"{workload}: speedup vs workers",
+        series,
+        x_label="workers",
+        y_label=f"speedup vs sequential ({TIMES})",
+        x_ticks=workers or None,
+        y_min=0.0,
+        ref_lines=core_ref,
         y_format=lambda v: f"{v:g}{TIMES}",
     )
 
     categories = [fmt_num(w, 0) for w in workers]
 
     def bars(field: str) -> list[BarSeries]:
+        fmt = fmt_pct if field == "gil_contention" else fmt_num
         out = []
         for key in keys:
             values = {as_number(r.get("workers")): as_number(r.get(field)) for r in by_key(key)}
@@ -350,24 +424,43 @@ def _workload_charts(i: int, j: int, workload: str, rows: Sequence[Mapping[str, 
                 continue
             # Bars cannot be dashed: a second or third interpreter gets a lighter shade instead.
             shade = (pythons.index(key[1]) % 3) * 0.4 if several and key[1] in pythons else 0.0
-            out.append(BarSeries(
-                _series_label(key), [values.get(w) for w in workers], tint(style(key)[0], shade),
-                tooltips=[f"{_series_label(key)}, {fmt_num(w, 0)} workers: "
-                          f"{fmt_pct(values.get(w)) if field == 'gil_contention' else fmt_num(values.get(w))}"
-                          for w in workers],
-            ))
+            out.append(
+                BarSeries(
+                    _series_label(key),
+                    [values.get(w) for w in workers],
+                    tint(style(key)[0], shade),
+                    tooltips=[
+                        f"{_series_label(key)}, {fmt_num(w, 0)} workers: {fmt(values.get(w))}"
+                        for w in workers
+                    ],
+                )
+            )
         return out
 
     cpu_bars = bars("cpu_util")
     cpu = bar_chart(
-        f"{i}/cpu-util/{workload}", "CPU utilisation (CPU s / wall s)", categories, cpu_bars,
-        x_label="workers", y_label="cores busy", ref_lines=core_ref, plot_height=120,
+        f"{i}/cpu-util/{workload}",
+        "CPU utilisation (CPU s / wall s)",
+        categories,
+        cpu_bars,
+        x_label="workers",
+        y_label="cores busy",
+        ref_lines=core_ref,
+        plot_height=120,
     )
     gil_bars = bars("gil_contention")
-    unmeasured = [_series_label(k) for k in keys if _series_label(k) not in {b.label for b in gil_bars}]
+    unmeasured = [
+        _series_label(k) for k in keys if _series_label(k) not in {b.label for b in gil_bars}
+    ]
     gil = bar_chart(
-        f"{i}/gil/{workload}", "GIL contention", categories, gil_bars,
-        x_label="workers", y_label="waiting for the GIL", y_max=1.0, plot_height=120,
+        f"{i}/gil/{workload}",
+        "GIL contention",
+        categories,
+        gil_bars,
+        x_label="workers",
+        y_label="waiting for the GIL",
+        y_max=1.0,
+        plot_height=120,
         y_format=lambda v: f"{v * 100:.0f}%",
         footnote=f"not measurable: {', '.join(unmeasured)}" if unmeasured else None,
     )
@@ -377,13 +470,18 @@ def _workload_charts(i: int, j: int, workload: str, rows: Sequence[Mapping[str, 
     if missing:
         items = "; ".join(
             f"{_e(r.get('strategy'))} {TIMES}{_e(r.get('workers'))} {_e(r.get('status'))}"
-            + (f" ({_e(str(r.get('reason') or r.get('error') or '').splitlines()[0])})"
-               if r.get("reason") or r.get("error") else "")
+            + (
+                f" ({_e(str(r.get('reason') or r.get('error') or '').splitlines()[0])})"
+                if r.get("reason") or r.get("error")
+                else ""
+            )
             for r in missing
         )
         note = f'<p class="note">Not plotted: {items}.</p>'
-    return (f'<div class="charts"><div class="main">{speedup}{note}</div>'
-            f'<div class="side">{cpu}{gil}</div></div>')
+    return (
+        f'<div class="charts"><div class="main">{speedup}{note}</div>'
+        f'<div class="side">{cpu}{gil}</div></div>'
+    )
 
 
 def _results_table(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -397,26 +495,38 @@ def _run_section(i: int, doc: Mapping[str, Any]) -> str:
     recs = _rows(doc.get("recommendations"))
     workloads = list(dict.fromkeys(str(r.get("workload")) for r in rows))
     pythons = list(dict.fromkeys(str(r.get("python")) for r in rows))
-    parts = [f'<section class="doc" id="doc-{i}"><h2>{_e(_doc_title(i, doc))}: '
-             f'{_e(", ".join(workloads) or "no results")}</h2>',
-             f'<p class="lede">Python {_e(", ".join(pythons))} · {_e(_created(doc))} · '
-             f'{_e(len(rows))} result rows</p>']
+    parts = [
+        f'<section class="doc" id="doc-{i}"><h2>{_e(_doc_title(i, doc))}: '
+        f"{_e(', '.join(workloads) or 'no results')}</h2>",
+        f'<p class="lede">Python {_e(", ".join(pythons))} · {_e(_created(doc))} · '
+        f"{_e(len(rows))} result rows</p>",
+    ]
     for j, workload in enumerate(workloads, 1):
         w_rows = sorted(
             (r for r in rows if str(r.get("workload")) == workload),
-            key=lambda r: (pythons.index(str(r.get("python"))), _strategy_key(r.get("strategy")),
-                           _workers_key(r.get("workers"))),
+            key=lambda r: (
+                pythons.index(str(r.get("python"))),
+                _strategy_key(r.get("strategy")),
+                _workers_key(r.get("workers")),
+            ),
         )
-        classes = dict.fromkeys(str(r["classification"]) for r in recs
-                                if str(r.get("workload")) == workload and r.get("classification"))
+        classes = dict.fromkeys(
+            str(r["classification"])
+            for r in recs
+            if str(r.get("workload")) == workload and r.get("classification")
+        )
         badges = "".join(" " + _span(Span(c, "tag")) for c in classes)
-        parts.append(f'<section class="workload" id="d{i}-w{j}">'
-                     f'<h3><span class="mono">{_e(workload)}</span>{badges}</h3>')
+        parts.append(
+            f'<section class="workload" id="d{i}-w{j}">'
+            f'<h3><span class="mono">{_e(workload)}</span>{badges}</h3>'
+        )
         for r in recs:
             if str(r.get("workload")) == workload:
                 parts.append(
-                    f'<p class="rec">Python {_e(r.get("python"))}: use <b>{_e(r.get("strategy"))}</b> '
-                    f'with {_value(r.get("workers"))} workers, {_e(fmt_factor(r.get("speedup"), TIMES))} '
+                    f'<p class="rec">Python {_e(r.get("python"))}: '
+                    f"use <b>{_e(r.get('strategy'))}</b> "
+                    f"with {_value(r.get('workers'))} workers, "
+                    f"{_e(fmt_factor(r.get('speedup'), TIMES))} "
                     f'<span class="why">— {_e(r.get("why"))}</span></p>'
                 )
         parts.append(_workload_charts(i, j, workload, w_rows, doc))
@@ -428,52 +538,80 @@ def _run_section(i: int, doc: Mapping[str, Any]) -> str:
 
 # -- web -------------------------------------------------------------------------------------------
 
+
 def _runs(row: Mapping[str, Any]) -> list[float]:
     """The RPS of each run of a web cell (several when CPU-bound cells were repeated)."""
     runs = row.get("rps_runs")
-    return [x for x in (as_number(v) for v in runs) if x is not None] if isinstance(runs, list) else []
+    return (
+        [x for x in (as_number(v) for v in runs) if x is not None] if isinstance(runs, list) else []
+    )
 
 
-def _cell_rows(rows: Sequence[Mapping[str, Any]], sw: object, variant: str) -> list[Mapping[str, Any]]:
-    """A variant's rows at one server-worker count, by concurrency (the order of its chart points)."""
-    return sorted((r for r in rows if r.get("server_workers") == sw and str(r.get("variant")) == variant),
-                  key=lambda r: _workers_key(r.get("concurrency")))
+def _cell_rows(
+    rows: Sequence[Mapping[str, Any]], sw: object, variant: str
+) -> list[Mapping[str, Any]]:
+    """A variant's rows at one server-worker count, by concurrency (its chart points' order)."""
+    return sorted(
+        (r for r in rows if r.get("server_workers") == sw and str(r.get("variant")) == variant),
+        key=lambda r: _workers_key(r.get("concurrency")),
+    )
 
 
 def _web_section(i: int, doc: Mapping[str, Any]) -> str:
     rows = _rows(doc.get("web_results"))
     config = doc.get("config") if isinstance(doc.get("config"), Mapping) else {}
-    variants = list(dict.fromkeys(
-        [str(v) for v in config.get("variants", []) if isinstance(config.get("variants"), list)]
-        + [str(r.get("variant")) for r in rows]
-    ))
+    variants = list(
+        dict.fromkeys(
+            [str(v) for v in config.get("variants", []) if isinstance(config.get("variants"), list)]
+            + [str(r.get("variant")) for r in rows]
+        )
+    )
     variants = [v for v in variants if any(str(r.get("variant")) == v for r in rows)]
     colors = {v: PALETTE[k % len(PALETTE)] for k, v in enumerate(variants)}
     server_workers = sorted({r.get("server_workers") for r in rows}, key=_workers_key)
     facts = [
-        f"delay {_e(fmt_seconds(config.get('delay_s')))}" if config.get("delay_s") is not None else "",
-        f"{_e(fmt_seconds(config.get('duration_s')))} per point" if config.get("duration_s") is not None else "",
-        f"threadpool {_value(config.get('threadpool'))}" if config.get("threadpool") is not None else "",
+        f"delay {_e(fmt_seconds(config.get('delay_s')))}"
+        if config.get("delay_s") is not None
+        else "",
+        f"{_e(fmt_seconds(config.get('duration_s')))} per point"
+        if config.get("duration_s") is not None
+        else "",
+        f"threadpool {_value(config.get('threadpool'))}"
+        if config.get("threadpool") is not None
+        else "",
         f"load generator ceiling {_e(fmt_num(doc.get('generator_ceiling_rps'), 0))} RPS"
-        if doc.get("generator_ceiling_rps") is not None else "",
+        if doc.get("generator_ceiling_rps") is not None
+        else "",
         _e(_created(doc)),
     ]
     for k in ("threadpool", "mode"):
         values = {str(r.get(k)) for r in rows if r.get(k) is not None}
         if len(values) == 1 and not (k == "threadpool" and config.get("threadpool") is not None):
             facts.insert(-1, f"{k} {_e(values.pop())}")
-    parts = [f'<section class="doc" id="doc-{i}"><h2>{_e(_doc_title(i, doc))}: requests per second and latency</h2>',
-             f'<p class="lede">{" · ".join(f for f in facts if f)}</p>']
+    parts = [
+        f'<section class="doc" id="doc-{i}">'
+        f"<h2>{_e(_doc_title(i, doc))}: requests per second and latency</h2>",
+        f'<p class="lede">{" · ".join(f for f in facts if f)}</p>',
+    ]
     lessons = {str(r.get("variant")): str(r.get("lesson")) for r in rows if r.get("lesson")}
     if lessons:
-        parts.append("<ul>" + "".join(
-            f'<li><b class="mono">{_e(v)}</b>: {_e(lessons[v])}</li>' for v in variants if v in lessons
-        ) + "</ul>")
+        parts.append(
+            "<ul>"
+            + "".join(
+                f'<li><b class="mono">{_e(v)}</b>: {_e(lessons[v])}</li>'
+                for v in variants
+                if v in lessons
+            )
+            + "</ul>"
+        )
 
     def points(
         sw: object, variant: str, pick: Callable[[Mapping[str, Any]], object]
     ) -> list[tuple[float, float | None]]:
-        return [(as_number(r.get("concurrency")) or 0.0, as_number(pick(r))) for r in _cell_rows(rows, sw, variant)]
+        return [
+            (as_number(r.get("concurrency")) or 0.0, as_number(pick(r)))
+            for r in _cell_rows(rows, sw, variant)
+        ]
 
     def p99(r: Mapping[str, Any]) -> object:
         lat = r.get("latency_ms")
@@ -488,38 +626,92 @@ def _web_section(i: int, doc: Mapping[str, Any]) -> str:
                 continue
             runs = [_runs(r) for r in _cell_rows(rows, sw, v)]
             spans = [(min(rs), max(rs)) if len(rs) > 1 else None for rs in runs]
-            tips = [f"{v}, {fmt_num(c, 0)} users: {fmt_num(y, 1)} RPS"
-                    + (f" (median of {len(rs)} runs, {fmt_num(min(rs), 1)}-{fmt_num(max(rs), 1)})" if len(rs) > 1 else "")
-                    for (c, y), rs in zip(measured, runs, strict=True)]
+            tips = [
+                f"{v}, {fmt_num(c, 0)} users: {fmt_num(y, 1)} RPS"
+                + (
+                    f" (median of {len(rs)} runs, {fmt_num(min(rs), 1)}-{fmt_num(max(rs), 1)})"
+                    if len(rs) > 1
+                    else ""
+                )
+                for (c, y), rs in zip(measured, runs, strict=True)
+            ]
             marker = MARKERS[variants.index(v) % len(MARKERS)]
-            rps_series.append(Series(v, measured, colors[v], tooltips=tips, marker=marker,
-                                     errors=spans if any(spans) else None))
+            rps_series.append(
+                Series(
+                    v,
+                    measured,
+                    colors[v],
+                    tooltips=tips,
+                    marker=marker,
+                    errors=spans if any(spans) else None,
+                )
+            )
             expected = points(sw, v, lambda r: r.get("expected_rps"))
             if any(y is not None for _, y in expected):
-                rps_series.append(Series(f"{v} (expected)", expected, colors[v], dash="4 4", width=1.25,
-                                         markers=False, in_legend=False))
+                rps_series.append(
+                    Series(
+                        f"{v} (expected)",
+                        expected,
+                        colors[v],
+                        dash="4 4",
+                        width=1.25,
+                        markers=False,
+                        in_legend=False,
+                    )
+                )
             lat = points(sw, v, p99)
-            lat_series.append(Series(v, lat, colors[v], marker=marker,
-                                     tooltips=[f"{v}, {fmt_num(c, 0)} users: p99 {fmt_num(y, 1)} ms" for c, y in lat]))
+            lat_series.append(
+                Series(
+                    v,
+                    lat,
+                    colors[v],
+                    marker=marker,
+                    tooltips=[
+                        f"{v}, {fmt_num(c, 0)} users: p99 {fmt_num(y, 1)} ms" for c, y in lat
+                    ],
+                )
+            )
         has_expected = any(not s.in_legend for s in rps_series)
         parts.append(f"<h3>{_e(label)}</h3>")
         parts.append(
             '<div class="charts two">'
-            + line_chart(f"{i}/web-rps/sw{sw}", f"Throughput, {label}", rps_series,
-                         x_label="concurrent users (log scale)", y_label="requests / s (log scale)",
-                         width=560, plot_height=280, x_log=True, y_log=True,
-                         footnote="dashed: expected from queueing (min(users, capacity) / delay)"
-                         if has_expected else None)
-            + line_chart(f"{i}/web-p99/sw{sw}", f"p99 latency, {label}", lat_series,
-                         x_label="concurrent users (log scale)", y_label="p99 latency, ms (log scale)",
-                         width=560, plot_height=280, x_log=True, y_log=True)
+            + line_chart(
+                f"{i}/web-rps/sw{sw}",
+                f"Throughput, {label}",
+                rps_series,
+                x_label="concurrent users (log scale)",
+                y_label="requests / s (log scale)",
+                width=560,
+                plot_height=280,
+                x_log=True,
+                y_log=True,
+                footnote="dashed: expected from queueing (min(users, capacity) / delay)"
+                if has_expected
+                else None,
+            )
+            + line_chart(
+                f"{i}/web-p99/sw{sw}",
+                f"p99 latency, {label}",
+                lat_series,
+                x_label="concurrent users (log scale)",
+                y_label="p99 latency, ms (log scale)",
+                width=560,
+                plot_height=280,
+                x_log=True,
+                y_log=True,
+            )
             + "</div>"
         )
 
     # Columns that hold one value for every row (threadpool, mode) are stated once, above.
-    ordered = sorted(rows, key=lambda r: (variants.index(str(r.get("variant"))),
-                                          _workers_key(r.get("server_workers")),
-                                          _workers_key(r.get("concurrency"))))
+    ordered = sorted(
+        rows,
+        key=lambda r: (
+            variants.index(str(r.get("variant"))),
+            _workers_key(r.get("server_workers")),
+            _workers_key(r.get("concurrency")),
+        ),
+    )
     parts.append(_columns_table(shown_columns(WEB_COLUMNS, rows), ordered, "web"))
     parts.append("</section>")
     return "".join(parts)
@@ -527,37 +719,65 @@ def _web_section(i: int, doc: Mapping[str, Any]) -> str:
 
 # -- compare ---------------------------------------------------------------------------------------
 
+
 def _compare_section(i: int, doc: Mapping[str, Any]) -> str:
     a = doc.get("a") if isinstance(doc.get("a"), Mapping) else {}
     b = doc.get("b") if isinstance(doc.get("b"), Mapping) else {}
-    parts = [f'<section class="doc" id="doc-{i}"><h2>{_e(_doc_title(i, doc))}: '
-             f'{_e(b.get("label", "B"))} vs {_e(a.get("label", "A"))}</h2>',
-             f'<p class="rec">{_e(doc.get("summary_line"))}</p>']
-    header = [("Workload", False), ("Strategy", False), ("Workers", True), ("A median", True),
-              ("B median", True), ("Change", False), ("Notes", False)]
+    parts = [
+        f'<section class="doc" id="doc-{i}"><h2>{_e(_doc_title(i, doc))}: '
+        f"{_e(b.get('label', 'B'))} vs {_e(a.get('label', 'A'))}</h2>",
+        f'<p class="rec">{_e(doc.get("summary_line"))}</p>',
+    ]
+    header = [
+        ("Workload", False),
+        ("Strategy", False),
+        ("Workers", True),
+        ("A median", True),
+        ("B median", True),
+        ("Change", False),
+        ("Notes", False),
+    ]
     rows = []
     for r in _rows(doc.get("rows")):
         verdict = str(r.get("verdict") or "")
-        rows.append(("", [
-            f'<span class="mono">{_e(r.get("workload"))}</span>', _e(r.get("strategy")), _value(r.get("workers")),
-            _e(fmt_seconds(r.get("a_median_s"))), _e(fmt_seconds(r.get("b_median_s"))),
-            _badge(r.get("label"), f"verdict-{verdict.split()[0] if verdict else 'not'}"),
-            f'<span class="note">{_e(r.get("note") or "")}</span>',
-        ]))
+        rows.append(
+            (
+                "",
+                [
+                    f'<span class="mono">{_e(r.get("workload"))}</span>',
+                    _e(r.get("strategy")),
+                    _value(r.get("workers")),
+                    _e(fmt_seconds(r.get("a_median_s"))),
+                    _e(fmt_seconds(r.get("b_median_s"))),
+                    _badge(r.get("label"), f"verdict-{verdict.split()[0] if verdict else 'not'}"),
+                    f'<span class="note">{_e(r.get("note") or "")}</span>',
+                ],
+            )
+        )
     for side, key in (("A", "only_in_a"), ("B", "only_in_b")):
         for r in _rows(doc.get(key)):
             median = _e(fmt_seconds(r.get("median_s")))
-            rows.append(("row-skipped", [
-                f'<span class="mono">{_e(r.get("workload"))}</span>', _e(r.get("strategy")), _value(r.get("workers")),
-                median if side == "A" else MISSING, median if side == "B" else MISSING,
-                _badge(f"only in {side}", "verdict-not"), f'<span class="note">{_e(r.get("note") or "")}</span>',
-            ]))
+            rows.append(
+                (
+                    "row-skipped",
+                    [
+                        f'<span class="mono">{_e(r.get("workload"))}</span>',
+                        _e(r.get("strategy")),
+                        _value(r.get("workers")),
+                        median if side == "A" else MISSING,
+                        median if side == "B" else MISSING,
+                        _badge(f"only in {side}", "verdict-not"),
+                        f'<span class="note">{_e(r.get("note") or "")}</span>',
+                    ],
+                )
+            )
     parts.append(_table(header, rows, "compare"))
     parts.append("</section>")
     return "".join(parts)
 
 
 # -- provenance ------------------------------------------------------------------------------------
+
 
 def _kv(mapping: Mapping[str, Any]) -> str:
     items = "".join(f"<dt>{_e(k)}</dt><dd>{_value(v)}</dd>" for k, v in mapping.items())
@@ -575,18 +795,43 @@ def _environment_section(docs: Sequence[Mapping[str, Any]]) -> str:
         if not isinstance(env, Mapping):
             parts.append('<p class="note">none recorded</p>')
         elif (same := seen.get(json.dumps(env, sort_keys=True, default=str))) is not None:
-            parts.append(f'<p class="note">Same environment as <a href="#doc-{same[0]}">{_e(same[1])}</a>.</p>')
+            parts.append(
+                f'<p class="note">Same environment as '
+                f'<a href="#doc-{same[0]}">{_e(same[1])}</a>.</p>'
+            )
         else:
             seen[json.dumps(env, sort_keys=True, default=str)] = (i, _doc_title(i, doc))
             parts.append(_kv(env))
         interpreters = _rows(doc.get("interpreters"))
         if interpreters:
-            header = [("Label", False), ("Path", False), ("Version", False), ("Implementation", False),
-                      ("Free-threaded build", False), ("GIL enabled", False)]
-            parts.append("<h4>Interpreters</h4>" + _table(header, [("", [
-                _e(p.get("label")), f'<span class="mono">{_e(p.get("path"))}</span>', _e(p.get("version")),
-                _e(p.get("implementation")), _value(p.get("free_threaded_build")), _value(p.get("gil_enabled")),
-            ]) for p in interpreters]))
+            header = [
+                ("Label", False),
+                ("Path", False),
+                ("Version", False),
+                ("Implementation", False),
+                ("Free-threaded build", False),
+                ("GIL enabled", False),
+            ]
+            parts.append(
+                "<h4>Interpreters</h4>"
+                + _table(
+                    header,
+                    [
+                        (
+                            "",
+                            [
+                                _e(p.get("label")),
+                                f'<span class="mono">{_e(p.get("path"))}</span>',
+                                _e(p.get("version")),
+                                _e(p.get("implementation")),
+                                _value(p.get("free_threaded_build")),
+                                _value(p.get("gil_enabled")),
+                            ],
+                        )
+                        for p in interpreters
+                    ],
+                )
+            )
         config = doc.get("config")
         if isinstance(config, Mapping):
             parts.append("<h4>Configuration</h4>" + _kv(config))
@@ -595,8 +840,11 @@ def _environment_section(docs: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _all_warnings(docs: Sequence[Mapping[str, Any]]) -> list[tuple[int, object]]:
-    return [(i, w) for i, d in enumerate(docs, 1)
-            for w in (d.get("warnings") if isinstance(d.get("warnings"), list) else [])]
+    return [
+        (i, w)
+        for i, d in enumerate(docs, 1)
+        for w in (d.get("warnings") if isinstance(d.get("warnings"), list) else [])
+    ]
 
 
 def _warnings_section(docs: Sequence[Mapping[str, Any]]) -> str:
@@ -610,10 +858,21 @@ def _warnings_section(docs: Sequence[Mapping[str, Any]]) -> str:
     for i, w in warnings:
         if isinstance(w, Mapping):
             scope = " · ".join(
-                f"{k} {w[k]}" for k in ("workload", "strategy", "workers", "python", "variant") if w.get(k) is not None
+                f"{k} {w[k]}"
+                for k in ("workload", "strategy", "workers", "python", "variant")
+                if w.get(k) is not None
             )
-            rows.append(("", [f'<a href="#doc-{i}">#{i}</a>', f'<span class="mono nowrap">{_e(w.get("code"))}</span>',
-                              _e(w.get("message")), _e(scope)]))
+            rows.append(
+                (
+                    "",
+                    [
+                        f'<a href="#doc-{i}">#{i}</a>',
+                        f'<span class="mono nowrap">{_e(w.get("code"))}</span>',
+                        _e(w.get("message")),
+                        _e(scope),
+                    ],
+                )
+            )
         else:
             rows.append(("", [f'<a href="#doc-{i}">#{i}</a>', "", _e(w), ""]))
     parts.append(_table(header, rows, "warnings"))
@@ -624,16 +883,30 @@ def _warnings_section(docs: Sequence[Mapping[str, Any]]) -> str:
 def _commands_section(docs: Sequence[Mapping[str, Any]]) -> str:
     parts = ['<section id="commands"><h2>Commands</h2>']
     for i, doc in enumerate(docs, 1):
-        meta = " · ".join(x for x in (_created(doc), f"gilbench {doc['gilbench_version']}"
-                                      if doc.get("gilbench_version") else "") if x)
+        meta = " · ".join(
+            x
+            for x in (
+                _created(doc),
+                f"gilbench {doc['gilbench_version']}" if doc.get("gilbench_version") else "",
+            )
+            if x
+        )
         command = doc.get("command")
-        parts.append(f'<p><a href="#doc-{i}">{_e(_doc_title(i, doc))}</a> <span class="note">{_e(meta)}</span></p>')
-        parts.append(f"<pre><code>{_e(command)}</code></pre>" if command else '<p class="note">no command recorded</p>')
+        parts.append(
+            f'<p><a href="#doc-{i}">{_e(_doc_title(i, doc))}</a> '
+            f'<span class="note">{_e(meta)}</span></p>'
+        )
+        parts.append(
+            f"<pre><code>{_e(command)}</code></pre>"
+            if command
+            else '<p class="note">no command recorded</p>'
+        )
     parts.append("</section>")
     return "".join(parts)
 
 
 # -- page ------------------------------------------------------------------------------------------
+
 
 def _check(docs: object) -> list[Mapping[str, Any]]:
     if not isinstance(docs, Sequence) or isinstance(docs, (str, bytes)) or not docs:
@@ -644,35 +917,62 @@ def _check(docs: object) -> list[Mapping[str, Any]]:
 def render_html(docs: Sequence[Mapping[str, Any]]) -> str:
     """Render run, bench, web and compare documents as one self-contained HTML page.
 
+    Returns the whole page as a ``str`` (inline CSS and SVG, a CSP meta tag that forbids
+    scripts); times are shown in seconds, latencies in ms, factors with ``TIMES``.
+
     Raises ``ValueError`` when ``docs`` is empty or holds something that is not a gilbench
     document (``gilbench.documents.load``'s one-line message).
     """
     docs = _check(docs)
-    sections = {"run": _run_section, "bench": _run_section, "web": _web_section, "compare": _compare_section}
+    sections = {
+        "run": _run_section,
+        "bench": _run_section,
+        "web": _web_section,
+        "compare": _compare_section,
+    }
     toc = " ".join(
         ['<a href="#verdict">Verdict</a>']
         + [f'<a href="#doc-{i}">{_e(_doc_title(i, d))}</a>' for i, d in enumerate(docs, 1)]
-        + ['<a href="#environment">Environment</a>', '<a href="#warnings">Warnings</a>',
-           '<a href="#commands">Commands</a>']
+        + [
+            '<a href="#environment">Environment</a>',
+            '<a href="#warnings">Warnings</a>',
+            '<a href="#commands">Commands</a>',
+        ]
     )
-    hosts = sorted({str(d["environment"].get("hostname")) for d in docs
-                    if isinstance(d.get("environment"), Mapping) and d["environment"].get("hostname")})
-    lede = f"{len(docs)} document{'s' if len(docs) != 1 else ''}" + (f" from {', '.join(hosts)}" if hosts else "")
+    hosts = sorted(
+        {
+            str(d["environment"].get("hostname"))
+            for d in docs
+            if isinstance(d.get("environment"), Mapping) and d["environment"].get("hostname")
+        }
+    )
+    lede = f"{len(docs)} document{'s' if len(docs) != 1 else ''}" + (
+        f" from {', '.join(hosts)}" if hosts else ""
+    )
     n_warn = len(_all_warnings(docs))
-    alert = (f'<p class="alert"><b>{n_warn} warning{"s" if n_warn != 1 else ""}</b> about these measurements '
-             f'— read them in <a href="#warnings">Warnings</a> before trusting a number.</p>') if n_warn else ""
+    alert = (
+        (
+            f'<p class="alert"><b>{n_warn} warning{"s" if n_warn != 1 else ""}</b> '
+            "about these measurements "
+            f'— read them in <a href="#warnings">Warnings</a> before trusting a number.</p>'
+        )
+        if n_warn
+        else ""
+    )
     body = [
-        f"<header><h1>gilbench report</h1><p class=\"lede\">{_e(lede)}</p><nav class=\"toc\">{toc}</nav></header>",
+        f'<header><h1>gilbench report</h1><p class="lede">{_e(lede)}</p>'
+        f'<nav class="toc">{toc}</nav></header>',
         alert,
         _verdict_section(docs),
         *(sections[doc_kind(d)](i, d) for i, d in enumerate(docs, 1)),
         _environment_section(docs),
         _warnings_section(docs),
         _commands_section(docs),
-        f'<footer>Generated by gilbench {_e(__version__)}. Self-contained: no scripts, no network.</footer>',
+        f"<footer>Generated by gilbench {_e(__version__)}. "
+        "Self-contained: no scripts, no network.</footer>",
     ]
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="gilbench {_e(__version__)}">'

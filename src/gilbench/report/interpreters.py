@@ -11,7 +11,11 @@ from gilbench.report.terminal import TONE_STYLE, rich_cell
 
 
 def found_table(rows: list[tuple[str, dict | None, str, str]]) -> Table:
-    """``gilbench list``: (path, probe or None, support summary or error, venv path or "")."""
+    """The table ``gilbench list`` prints, one line per interpreter.
+
+    Each row is ``(path, probe dict or None, support summary or error, venv path or "")``;
+    the probe needs ``label``, ``free_threaded_build`` and ``gil_enabled`` (KeyError otherwise).
+    """
     table = Table(title="Interpreters", title_justify="left", header_style="bold")
     for col in ("label", "path", "build", "GIL", "strategies", "venv"):
         table.add_column(col, overflow="fold")
@@ -21,40 +25,69 @@ def found_table(rows: list[tuple[str, dict | None, str, str]]) -> Table:
             continue
         style = "red" if support.startswith("none") else ""
         table.add_row(
-            info["label"], path, "free-threaded" if info["free_threaded_build"] else "GIL",
-            "on" if info["gil_enabled"] else "off", Text(support, style=style), venv or "-",
+            info["label"],
+            path,
+            "free-threaded" if info["free_threaded_build"] else "GIL",
+            "on" if info["gil_enabled"] else "off",
+            Text(support, style=style),
+            venv or "-",
         )
     return table
 
 
 def venvs_table(venvs: list[dict]) -> Table:
-    """``gilbench list --pythons``: the venvs gilbench provisioned, what is in them, what failed."""
-    table = Table(title="Provisioned venvs (gilbench run --python)", title_justify="left", header_style="bold")
+    """``gilbench list --pythons``: the venvs gilbench provisioned, what is in them, what failed.
+
+    Each venv dict needs ``label``, ``base``, ``path``, ``packages`` (name -> version) and
+    ``failed`` (requirement -> reason); only the worker requirements are named, the rest counted.
+    """
+    table = Table(
+        title="Provisioned venvs (gilbench run --python)", title_justify="left", header_style="bold"
+    )
     for col in ("label", "base", "path", "packages", "failed to install"):
         table.add_column(col, overflow="fold")
     direct = {_normalise(requirement_name(r)) for r in requirements()}
     for v in venvs:
         # The worker requirements themselves; their dependencies only counted.
-        mine = {name: version for name, version in v["packages"].items() if _normalise(name) in direct}
-        packages = ", ".join(f"{name} {version}" for name, version in sorted(mine.items(), key=lambda kv: kv[0].lower()))
+        mine = {
+            name: version for name, version in v["packages"].items() if _normalise(name) in direct
+        }
+        packages = ", ".join(
+            f"{name} {version}"
+            for name, version in sorted(mine.items(), key=lambda kv: kv[0].lower())
+        )
         if len(v["packages"]) > len(mine):
             packages += f" (+{len(v['packages']) - len(mine)} dependencies)"
         failed = "; ".join(f"{req}: {why}" for req, why in v["failed"].items())
-        table.add_row(v["label"], v["base"], v["path"], packages or "-", Text(failed or "-", style="red" if failed else ""))
+        table.add_row(
+            v["label"],
+            v["base"],
+            v["path"],
+            packages or "-",
+            Text(failed or "-", style="red" if failed else ""),
+        )
     return table
 
 
 def side_by_side_table(doc: dict) -> Table | None:
-    """One row per (workload, strategy, workers), one column per interpreter: the same
-    measurement across Pythons next to each other. None with a single interpreter."""
+    """One row per (workload, strategy, workers), one column per interpreter.
+
+    Each cell is the median wall time (``fmt_seconds``) and the speedup factor against that
+    Python's sequential run, or the status and reason. None with a single interpreter.
+    """
     pythons = list(dict.fromkeys(r["python"] for r in doc["results"]))
     if len(pythons) < 2:
         return None
-    table = Table(title="Side by side: median wall, speedup vs that Python's sequential", title_justify="left", header_style="bold")
+    table = Table(
+        title="Side by side: median wall, speedup vs that Python's sequential",
+        title_justify="left",
+        header_style="bold",
+    )
     for col in ("workload", "strategy", "workers"):
         table.add_column(col, justify="right" if col == "workers" else "left")
     for python in pythons:
-        table.add_column(python, overflow="fold", max_width=36)  # a long skip reason wraps, not widens
+        # A long skip reason wraps, not widens.
+        table.add_column(python, overflow="fold", max_width=36)
     cells: dict[tuple, dict[str, dict]] = {}
     for r in doc["results"]:
         cells.setdefault((r["workload"], r["strategy"], r["workers"]), {})[r["python"]] = r
@@ -84,14 +117,21 @@ def _normalise(name: str) -> str:
 
 
 def venv_event_text(e: dict) -> str:
-    """A provisioning event from the session, as the progress line says it."""
+    """A provisioning event from the session, as the progress line says it.
+
+    ``e`` needs ``step`` and ``python``, plus the step's own keys (``path``, ``packages``,
+    ``requirement``, ``failed``); an unknown step reads as "venv ready".
+    """
     step, label = e["step"], e["python"]
     if step == "wait":
         return f"{label}: waiting for another gilbench that is making its venv"
     if step == "create":
         return f"{label}: making a venv at {e['path']} (first time only)"
     if step == "install":
-        return f"{label}: pip install of {e['packages']} worker packages (a minute or so, first time only)"
+        return (
+            f"{label}: pip install of {e['packages']} worker packages "
+            "(a minute or so, first time only)"
+        )
     if step == "install-one":
         return f"{label}: retrying one by one: {e['requirement']}"
     if step == "removed-stale":

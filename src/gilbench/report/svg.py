@@ -21,13 +21,14 @@ MUTED = "#57606a"
 GRID = "#e4e7eb"
 AXIS = "#8c959f"
 
-# Okabe & Ito's colour-blind-safe palette, without the yellow that vanishes on white.
+# Okabe & Ito's colour-blind-safe palette without the yellow that vanishes on white;
+# a dark grey takes its place.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#555555", "#000000")
 DASHES = (None, "7 4", "2 3", "10 3 2 3")
 MARKERS = ("circle", "square", "diamond", "triangle")
 
-FONT_SIZE = 12
-TITLE_SIZE = 14
+FONT_SIZE = 12  # px, axis and legend text
+TITLE_SIZE = 14  # px
 # Average glyph width as a fraction of the font size; good enough to lay out a legend.
 GLYPH_WIDTH = 0.58
 
@@ -81,7 +82,10 @@ def finite(value: object) -> float | None:
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """About ``count`` round tick values covering ``[low, high]`` (steps of 1, 2, 2.5 or 5 x 10^k)."""
+    """About ``count`` round ticks covering ``[low, high]``: steps of 1, 2, 2.5 or 5 x 10^k.
+
+    Returns ascending floats (rounded to 10 decimals); ``high <= low`` is widened to ``low + 1``.
+    """
     if high <= low:
         high = low + 1.0
     raw = (high - low) / max(count, 1)
@@ -94,7 +98,11 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def log_ticks(low: float, high: float) -> list[float]:
-    """Tick values 1, 2, 5 x 10^k spanning ``[low, high]`` (both > 0), thinned to at most ~8."""
+    """Tick values 1, 2, 5 x 10^k spanning ``[low, high]``, thinned to powers of 10 above 8.
+
+    Both bounds must be > 0 (``math.log10`` raises ValueError otherwise); with no tick inside,
+    returns ``[low, high]``.
+    """
     start = math.floor(math.log10(low))
     stop = math.ceil(math.log10(high))
     ticks = [m * 10**e for e in range(start, stop + 1) for m in (1, 2, 5)]
@@ -146,7 +154,9 @@ def _legend(
     top: float,
     max_width: float,
 ) -> tuple[list[str], float]:
-    """Lay out ``(label, color, dash, kind)`` entries in centred, wrapped rows; returns (svg, height).
+    """Lay out ``(label, color, dash, kind)`` entries in centred, wrapped rows.
+
+    Returns ``(svg parts, height in px)``.
 
     ``kind`` is "bar" (a swatch), "line" (a stroke) or a marker shape (a stroke with that marker).
     """
@@ -167,7 +177,8 @@ def _legend(
         for width, (label, color, dash, kind) in row:
             if kind == "bar":
                 parts.append(
-                    f'<rect x="{_n(x)}" y="{_n(mid - 5)}" width="14" height="10" rx="2" fill="{_attr(color)}"/>'
+                    f'<rect x="{_n(x)}" y="{_n(mid - 5)}" width="14" height="10" rx="2" '
+                    f'fill="{_attr(color)}"/>'
                 )
             else:
                 dash_attr = f' stroke-dasharray="{_attr(dash)}"' if dash else ""
@@ -177,7 +188,9 @@ def _legend(
                 )
                 if kind in MARKERS:
                     parts.append(_marker(kind, x + 8, mid, color, ""))
-            parts.append(f'<text x="{_n(x + 22)}" y="{_n(mid + 4)}" fill="{INK}">{escape(label)}</text>')
+            parts.append(
+                f'<text x="{_n(x + 22)}" y="{_n(mid + 4)}" fill="{INK}">{escape(label)}</text>'
+            )
             x += width
     return parts, (len(rows) * row_height if entries else 0.0)
 
@@ -186,9 +199,15 @@ def _marker(shape: str, cx: float, cy: float, color: str, inner: str) -> str:
     """A hollow marker centred on (cx, cy); ``inner`` is its escaped ``<title>`` (or "")."""
     style = f'fill="#ffffff" stroke="{_attr(color)}" stroke-width="2"'
     if shape == "square":
-        return f'<rect x="{_n(cx - 3.5)}" y="{_n(cy - 3.5)}" width="7" height="7" {style}>{inner}</rect>'
+        return (
+            f'<rect x="{_n(cx - 3.5)}" y="{_n(cy - 3.5)}" width="7" height="7" {style}>'
+            f"{inner}</rect>"
+        )
     if shape == "diamond":
-        d = f"M{_n(cx)} {_n(cy - 5)}L{_n(cx + 5)} {_n(cy)}L{_n(cx)} {_n(cy + 5)}L{_n(cx - 5)} {_n(cy)}Z"
+        d = (
+            f"M{_n(cx)} {_n(cy - 5)}L{_n(cx + 5)} {_n(cy)}"
+            f"L{_n(cx)} {_n(cy + 5)}L{_n(cx - 5)} {_n(cy)}Z"
+        )
         return f'<path d="{d}" {style}>{inner}</path>'
     if shape == "triangle":
         d = f"M{_n(cx)} {_n(cy - 5)}L{_n(cx + 4.6)} {_n(cy + 3.5)}L{_n(cx - 4.6)} {_n(cy + 3.5)}Z"
@@ -230,10 +249,13 @@ def _axes(
     parts = ['<g class="grid">']
     for t in y_ticks:
         py = _n(y(t))
-        parts.append(f'<line x1="{_n(left)}" y1="{py}" x2="{_n(right)}" y2="{py}" stroke="{GRID}"/>')
-    parts.append("</g><g class=\"axes\">")
+        parts.append(
+            f'<line x1="{_n(left)}" y1="{py}" x2="{_n(right)}" y2="{py}" stroke="{GRID}"/>'
+        )
+    parts.append('</g><g class="axes">')
     parts.append(
-        f'<line x1="{_n(left)}" y1="{_n(bottom)}" x2="{_n(right)}" y2="{_n(bottom)}" stroke="{AXIS}"/>'
+        f'<line x1="{_n(left)}" y1="{_n(bottom)}" x2="{_n(right)}" y2="{_n(bottom)}" '
+        f'stroke="{AXIS}"/>'
         f'<line x1="{_n(left)}" y1="{_n(top)}" x2="{_n(left)}" y2="{_n(bottom)}" stroke="{AXIS}"/>'
     )
     for t in y_ticks:
@@ -275,7 +297,8 @@ def _footnote(text: str | None, x: float, y: float, max_width: float) -> tuple[l
         else:
             lines.append(word)
     parts = [
-        f'<text x="{_n(x)}" y="{_n(y + 12 + 14 * k)}" font-size="11" fill="{MUTED}" text-anchor="middle">'
+        f'<text x="{_n(x)}" y="{_n(y + 12 + 14 * k)}" font-size="11" fill="{MUTED}" '
+        'text-anchor="middle">'
         f"{escape(line)}</text>"
         for k, line in enumerate(lines)
     ]
@@ -283,8 +306,11 @@ def _footnote(text: str | None, x: float, y: float, max_width: float) -> tuple[l
 
 
 def tint(color: str, amount: float) -> str:
-    """``color`` (#rrggbb) mixed with white: 0 keeps it, 1 makes it white."""
-    rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    """``color`` (#rrggbb) mixed with white: 0 keeps it, 1 makes it white; returns #rrggbb.
+
+    Raises ValueError on a colour that is not six hex digits after '#'.
+    """
+    rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
     return "#" + "".join(f"{round(c + (255 - c) * amount):02x}" for c in rgb)
 
 
@@ -327,18 +353,21 @@ def line_chart(
 ) -> str:
     """A line chart with axes, grid, tick labels, markers, optional error bars and a legend.
 
+    Returns one ``<svg>`` element as a string; ``width`` and ``plot_height`` are in px, the
+    total height grows with the legend and ``footnote``.
+
     ``x_ticks`` defaults to the distinct x values of the data (measured worker counts or
     concurrency levels read best as exactly those numbers). Log axes ignore values <= 0.
     """
-    clean = [
-        [(finite(px), finite(py)) for px, py in s.points] for s in series
-    ]
+    clean = [[(finite(px), finite(py)) for px, py in s.points] for s in series]
     xs = sorted({px for pts in clean for px, _ in pts if px is not None and (px > 0 or not x_log)})
     ys = [py for pts in clean for _, py in pts if py is not None and (py > 0 or not y_log)]
     for s in series:
         for interval in s.errors or ():
             if interval is not None:
-                ys.extend(v for v in map(finite, interval) if v is not None and (v > 0 or not y_log))
+                ys.extend(
+                    v for v in map(finite, interval) if v is not None and (v > 0 or not y_log)
+                )
     ys.extend(r.y for r in ref_lines)
 
     top = 40.0
@@ -357,23 +386,23 @@ def line_chart(
     x_axis = _Axis(x_low, x_high, left + pad, right - pad, x_log)
     y_axis = _Axis(y_low, y_high, bottom, top, y_log)
 
-    body = _axes(x_axis, y_axis, ticks_x, ticks_y, x_label, y_label, (left, top, right, bottom), y_format)
+    body = _axes(
+        x_axis, y_axis, ticks_x, ticks_y, x_label, y_label, (left, top, right, bottom), y_format
+    )
     for ref in ref_lines:
         py = _n(y_axis(ref.y))
         body.append(
-            f'<line x1="{_n(left)}" y1="{py}" x2="{_n(right)}" y2="{py}" stroke="{_attr(ref.color)}" '
+            f'<line x1="{_n(left)}" y1="{py}" x2="{_n(right)}" y2="{py}" '
+            f'stroke="{_attr(ref.color)}" '
             f'stroke-dasharray="4 3"/><text x="{_n(right - 4)}" y="{_n(y_axis(ref.y) - 5)}" '
             f'text-anchor="end" font-size="11" fill="{_attr(ref.color)}">{escape(ref.label)}</text>'
         )
 
     def inside(px: float | None, py: float | None) -> bool:
-        return (
-            px is not None and py is not None
-            and (px > 0 or not x_log) and (py > 0 or not y_log)
-        )
+        return px is not None and py is not None and (px > 0 or not x_log) and (py > 0 or not y_log)
 
     body.append('<g class="series">')
-    for s, pts in zip(series, clean):
+    for s, pts in zip(series, clean, strict=True):
         body.append(f'<g data-series="{_attr(s.label)}">')
         runs: list[list[tuple[float, float]]] = [[]]
         for px, py in pts:
@@ -396,7 +425,8 @@ def line_chart(
                 if lo is not None and hi is not None and inside(px, lo) and inside(px, hi):
                     cx, y1, y2 = x_axis(px), y_axis(lo), y_axis(hi)
                     body.append(
-                        f'<path d="M{_n(cx)} {_n(y1)}V{_n(y2)}M{_n(cx - 4)} {_n(y1)}h8M{_n(cx - 4)} {_n(y2)}h8" '
+                        f'<path d="M{_n(cx)} {_n(y1)}V{_n(y2)}'
+                        f'M{_n(cx - 4)} {_n(y1)}h8M{_n(cx - 4)} {_n(y2)}h8" '
                         f'stroke="{_attr(s.color)}" stroke-width="1.25" fill="none" opacity="0.8"/>'
                     )
             if s.markers and inside(px, py):
@@ -411,11 +441,15 @@ def line_chart(
             f'fill="{MUTED}">no data</text>'
         )
 
-    entries = [(s.label, s.color, s.dash, s.marker if s.markers else "line") for s in series if s.in_legend]
+    entries = [
+        (s.label, s.color, s.dash, s.marker if s.markers else "line") for s in series if s.in_legend
+    ]
     legend, legend_h = _legend(entries, 12.0, bottom + 46, width - 24.0)
     note, note_h = _footnote(footnote, width / 2, bottom + 46 + legend_h, width - 24.0)
     height = bottom + 46 + legend_h + note_h + 8
-    return _frame(chart_id, title, width, height, [*body, '<g class="legend">', *legend, "</g>", *note])
+    return _frame(
+        chart_id, title, width, height, [*body, '<g class="legend">', *legend, "</g>", *note]
+    )
 
 
 def bar_chart(
@@ -434,7 +468,11 @@ def bar_chart(
     ref_lines: Sequence[RefLine] = (),
     footnote: str | None = None,
 ) -> str:
-    """A grouped bar chart: one group per category, one bar per series within each group."""
+    """A grouped bar chart: one group per category, one bar per series within each group.
+
+    Returns one ``<svg>`` element as a string; sizes in px. Values beyond the axis are clipped
+    to it; extra values past ``len(categories)`` are ignored.
+    """
     values = [v for s in series for v in map(finite, s.values) if v is not None]
     has_bars = bool(values)
     values.extend(r.y for r in ref_lines)
@@ -448,8 +486,14 @@ def bar_chart(
     # Categories sit at x = 0 .. n-1, half a slot of margin either side.
     x_axis = _Axis(-0.5, n_cat - 0.5, left, right, False)
     body = _axes(
-        x_axis, y_axis, list(range(len(categories))), ticks_y, x_label, y_label,
-        (left, top, right, bottom), y_format,
+        x_axis,
+        y_axis,
+        list(range(len(categories))),
+        ticks_y,
+        x_label,
+        y_label,
+        (left, top, right, bottom),
+        y_format,
         x_format=lambda t: categories[int(t)] if 0 <= int(t) < len(categories) else "",
     )
     slot = (right - left) / n_cat
@@ -475,7 +519,8 @@ def bar_chart(
     for ref in ref_lines:
         py = y_axis(ref.y)
         body.append(
-            f'<line x1="{_n(left)}" y1="{_n(py)}" x2="{_n(right)}" y2="{_n(py)}" stroke="{_attr(ref.color)}" '
+            f'<line x1="{_n(left)}" y1="{_n(py)}" x2="{_n(right)}" y2="{_n(py)}" '
+            f'stroke="{_attr(ref.color)}" '
             f'stroke-dasharray="4 3"/><text x="{_n(right - 2)}" y="{_n(py - 4)}" text-anchor="end" '
             f'font-size="11" fill="{_attr(ref.color)}">{escape(ref.label)}</text>'
         )
@@ -488,4 +533,6 @@ def bar_chart(
     legend, legend_h = _legend(entries, 12.0, bottom + 46, width - 24.0)
     note, note_h = _footnote(footnote, width / 2, bottom + 46 + legend_h, width - 24.0)
     height = bottom + 46 + legend_h + note_h + 8
-    return _frame(chart_id, title, width, height, [*body, '<g class="legend">', *legend, "</g>", *note])
+    return _frame(
+        chart_id, title, width, height, [*body, '<g class="legend">', *legend, "</g>", *note]
+    )

@@ -24,8 +24,15 @@ from gilbench.report.format import (
 )
 
 TONE_STYLE = {
-    "dim": "dim", "strong": "bold", "error": "red", "ok": "green", "warn": "yellow", "bad": "red",
-    "much-faster": "bold green", "faster": "green", "slower": "red",
+    "dim": "dim",
+    "strong": "bold",
+    "error": "red",
+    "ok": "green",
+    "warn": "yellow",
+    "bad": "red",
+    "much-faster": "bold green",
+    "faster": "green",
+    "slower": "red",
 }
 """A cell tone (``gilbench.report.format``) as a rich style; tones not listed are plain."""
 
@@ -38,9 +45,13 @@ def rich_cell(cell: Cell) -> Text:
     return out
 
 
-def rich_table(title: str, columns: Sequence[Column], rows: Sequence[Mapping[str, Any]],
-               **options: Any) -> Table:
-    """A rich Table of ``rows`` with ``columns`` (``options`` go to ``Table``, e.g. caption)."""
+def rich_table(
+    title: str, columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], **options: Any
+) -> Table:
+    """A rich Table of ``rows`` with ``columns`` (``options`` go to ``Table``, e.g. caption).
+
+    Numeric columns are right-aligned; long cells fold onto more lines rather than being cut.
+    """
     table = Table(title=title, title_justify="left", header_style="bold", **options)
     for c in columns:
         # Folded, never cut: a long name or error stays whole.
@@ -51,7 +62,10 @@ def rich_table(title: str, columns: Sequence[Column], rows: Sequence[Mapping[str
 
 
 def results_table(doc: dict) -> Table:
-    """Every measurement of a run or bench document (the Python column only with several)."""
+    """Every measurement of a run or bench document (the Python column only with several).
+
+    Raises KeyError when ``doc`` has no ``results``.
+    """
     rows = doc["results"]
     return rich_table("Measurements", shown_columns(RESULT_COLUMNS, rows), rows)
 
@@ -62,8 +76,15 @@ def recommendations_table(doc: dict) -> Table:
 
 
 def task_type_table(doc: dict) -> Table:
-    """The post's closing table, with this machine's numbers."""
-    table = Table(title="The post's table, measured on this machine", title_justify="left", header_style="bold")
+    """The post's closing table (task type, best tool, why), with this machine's numbers.
+
+    Built by ``analysis.recommend.task_table`` from ``doc["recommendations"]``.
+    """
+    table = Table(
+        title="The post's table, measured on this machine",
+        title_justify="left",
+        header_style="bold",
+    )
     table.add_column("Task type")
     table.add_column("Best tool", style="bold")
     table.add_column("Why", overflow="fold")
@@ -73,26 +94,59 @@ def task_type_table(doc: dict) -> Table:
 
 
 def scaling_table(doc: dict) -> Table:
-    """Speedup by worker count, the serial fraction, and Amdahl's extrapolation (labelled so)."""
+    """Speedup by worker count, the serial fraction, and Amdahl's extrapolation (labelled so).
+
+    Reads ``doc["scaling"]`` (``analysis.scaling``): Karp-Flatt's experimentally determined
+    serial fraction per point, Amdahl's law fitted to it, predicted speedups at 8/16/64 workers.
+    """
     multi_python = len({e["python"] for e in doc.get("scaling", [])}) > 1
     table = Table(
-        title="Scaling", title_justify="left", header_style="bold",
-        caption="predicted = Amdahl's law fitted to the measured points (fit at): an extrapolation, not a measurement. "
-                "It assumes the serial fraction stays the same at any scale, every worker gets a free core (CPU-bound work), "
-                "as many tasks as workers, and that nothing else (memory bandwidth, I/O, a server) becomes the limit.",
+        title="Scaling",
+        title_justify="left",
+        header_style="bold",
+        caption="predicted = Amdahl's law fitted to the measured points (fit at): "
+        "an extrapolation, not a measurement. "
+        "It assumes the serial fraction stays the same at any scale, "
+        "every worker gets a free core (CPU-bound work), "
+        "as many tasks as workers, "
+        "and that nothing else (memory bandwidth, I/O, a server) becomes the limit.",
         caption_justify="left",
     )
-    for col in ["workload", *(["python"] if multi_python else []), "strategy", "speedup by workers", "Karp-Flatt", "serial fraction", "fit at", "predicted 8 / 16 / 64"]:
-        table.add_column(col, overflow="fold", justify="right" if col in ("serial fraction",) else "left")
+    for col in [
+        "workload",
+        *(["python"] if multi_python else []),
+        "strategy",
+        "speedup by workers",
+        "Karp-Flatt",
+        "serial fraction",
+        "fit at",
+        "predicted 8 / 16 / 64",
+    ]:
+        table.add_column(
+            col, overflow="fold", justify="right" if col in ("serial fraction",) else "left"
+        )
     for e in doc.get("scaling", []):
         points = "  ".join(f"{p['workers']}: {p['speedup']:.2f}x" for p in e["points"])
         # Above 1 only says "slower than one worker": the exact value is in the JSON.
-        karp = "  ".join(f"{p['workers']}: {p['karp_flatt']:.2f}" if p["karp_flatt"] <= 1 else f"{p['workers']}: >1"
-                         for p in e["points"] if p["karp_flatt"] is not None) or MISSING
+        karp = (
+            "  ".join(
+                f"{p['workers']}: {p['karp_flatt']:.2f}"
+                if p["karp_flatt"] <= 1
+                else f"{p['workers']}: >1"
+                for p in e["points"]
+                if p["karp_flatt"] is not None
+            )
+            or MISSING
+        )
         predicted = e.get("predicted")
         table.add_row(
-            e["workload"], *([e["python"]] if multi_python else []), e["strategy"], points, karp,
-            fmt_num(e.get("serial_fraction")), ", ".join(map(str, e.get("fit_workers") or [])) or MISSING,
+            e["workload"],
+            *([e["python"]] if multi_python else []),
+            e["strategy"],
+            points,
+            karp,
+            fmt_num(e.get("serial_fraction")),
+            ", ".join(map(str, e.get("fit_workers") or [])) or MISSING,
             " / ".join(f"{predicted[k]:.1f}x" for k in ("8", "16", "64")) if predicted else MISSING,
         )
     return table

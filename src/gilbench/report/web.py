@@ -13,7 +13,12 @@ from gilbench.report.terminal import rich_table
 
 
 def web_table(doc: dict) -> Table:
-    """The results as a rich Table: one row per measurement, the settings in the title."""
+    """The results as a rich Table: one row per measurement, the settings in the title.
+
+    Columns are ``WEB_COLUMNS`` (RPS, latency percentiles in ms, CPU seconds); the caption gives
+    the load generator's ceiling in RPS when the document measured it. Raises KeyError without
+    ``config`` or ``web_results``.
+    """
     ceiling = doc.get("generator_ceiling_rps")
     cfg = doc["config"]
     rows = doc["web_results"]
@@ -27,9 +32,13 @@ def web_table(doc: dict) -> Table:
 
 
 def verdict(doc: dict) -> str | None:
-    """What the numbers say about the post's claim, from the sync-io rows at the highest
-    concurrency; None without such rows. Raises KeyError/TypeError on a document without
-    ``config`` or with malformed rows."""
+    """What the numbers say about the post's claim, as one sentence.
+
+    Uses the sync-io rows at the highest concurrency and compares their RPS with the thread
+    pool's bound from Little's law, ``threadpool · server_workers / delay_s`` requests per
+    second. None without such rows. Raises KeyError/TypeError on a document without
+    ``config`` or with malformed rows.
+    """
     rows = [
         r
         for r in doc["web_results"]

@@ -22,7 +22,8 @@ class ServiceError(RuntimeError):
 
 
 def spawn(argv: Sequence[str], *, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
-    """Start ``argv`` in a new session (its own process group)."""
+    """Start ``argv`` in a new session (its own process group); ``kwargs`` go to Popen.
+    Raises OSError (e.g. FileNotFoundError) when it cannot be started."""
     return subprocess.Popen(list(argv), start_new_session=True, env=env, **kwargs)
 
 
@@ -52,7 +53,7 @@ def read_ready_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str:
             raise ServiceError(f"exited with code {proc.returncode}: {' '.join(seen[-3:])}".strip())
         text = line.decode(errors="replace").strip()
         if text.startswith(prefix):
-            return text[len(prefix):].strip()
+            return text[len(prefix) :].strip()
         seen.append(text)
 
 
@@ -115,7 +116,8 @@ def _killpg(pgid: int, sig: int) -> None:
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child Python: this one, with gilbench importable."""
+    """The environment for a child Python: this one, with gilbench's directory first on
+    PYTHONPATH, PYTHONUNBUFFERED=1 unless set, and ``extra`` on top."""
     # The directory holding the gilbench package (src/ in a checkout): services/ is two levels in.
     src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ)

@@ -15,12 +15,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from gilbench.engine.results import write_json_atomic
 from gilbench.weblab import VARIANTS, UsageError
 
-DEFAULT_DELAY = 0.5
-DEFAULT_CONCURRENCY = [1, 10, 50]
-DEFAULT_WORKERS = [1, 2]
-DEFAULT_DURATION = 5.0
-DEFAULT_THREADPOOL = 40
-DEFAULT_REPEAT = 3
+DEFAULT_DELAY = 0.5  # seconds the slow service takes per call
+DEFAULT_CONCURRENCY = [1, 10, 50]  # concurrent users (closed-loop clients)
+DEFAULT_WORKERS = [1, 2]  # Uvicorn worker processes
+DEFAULT_DURATION = 5.0  # seconds of measured window per point
+DEFAULT_THREADPOOL = 40  # AnyIO's default thread limiter for def endpoints
+DEFAULT_REPEAT = 3  # runs of each CPU-bound cell; the median is kept
 # --quick: the acceptance figures (50 users, 1 and 2 workers) in well under 90 s.
 QUICK_CONCURRENCY = [50]
 QUICK_DURATION = 2.0
@@ -28,27 +28,69 @@ QUICK_REPEAT = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``gilbench web``'s options. Values are checked in ``run`` (UsageError), not here."""
-    parser.add_argument("--delay", metavar="SECONDS", default=None,
-                        help=f"how long the slow service takes (default {DEFAULT_DELAY:g})")
-    parser.add_argument("--concurrency", metavar="1,10,100", default=None,
-                        help="concurrent users, comma-separated (default 1,10,50; --quick: 50)")
-    parser.add_argument("--server-workers", metavar="1,2", default=None,
-                        help="Uvicorn worker processes, comma-separated (default 1,2)")
-    parser.add_argument("--duration", metavar="SECONDS", default=None,
-                        help=f"measured window per point (default {DEFAULT_DURATION:g}; --quick: {QUICK_DURATION:g})")
-    parser.add_argument("--threadpool", metavar="N", default=None,
-                        help=f"AnyIO thread limit for def endpoints (default {DEFAULT_THREADPOOL})")
-    parser.add_argument("--variant", metavar="NAME", action="append", default=None,
-                        help=f"endpoint variant, repeatable (default all: {', '.join(VARIANTS)})")
-    parser.add_argument("--repeat", metavar="N", default=None,
-                        help=f"runs of each CPU-bound cell, each on a fresh server; the median is kept "
-                             f"(default {DEFAULT_REPEAT}; --quick: {QUICK_REPEAT})")
-    parser.add_argument("--open-loop-rate", metavar="RPS", default=None,
-                        help="also measure an open loop at this fixed rate (latency from intended send time)")
-    parser.add_argument("--quick", action="store_true",
-                        help="50 users only, 2 s windows, CPU cells once: under 90 s")
-    parser.add_argument("--json", metavar="PATH", default=None, help="write the results document here")  # fmt: skip
+    """Add ``gilbench web``'s options to ``parser``; every value stays a string (or None).
+
+    Values are parsed and checked in :func:`lab_arguments` (UsageError), not here.
+    """
+    parser.add_argument(
+        "--delay",
+        metavar="SECONDS",
+        default=None,
+        help=f"how long the slow service takes (default {DEFAULT_DELAY:g})",
+    )
+    parser.add_argument(
+        "--concurrency",
+        metavar="1,10,100",
+        default=None,
+        help="concurrent users, comma-separated (default 1,10,50; --quick: 50)",
+    )
+    parser.add_argument(
+        "--server-workers",
+        metavar="1,2",
+        default=None,
+        help="Uvicorn worker processes, comma-separated (default 1,2)",
+    )
+    parser.add_argument(
+        "--duration",
+        metavar="SECONDS",
+        default=None,
+        help=f"measured window per point "
+        f"(default {DEFAULT_DURATION:g}; --quick: {QUICK_DURATION:g})",
+    )
+    parser.add_argument(
+        "--threadpool",
+        metavar="N",
+        default=None,
+        help=f"AnyIO thread limit for def endpoints (default {DEFAULT_THREADPOOL})",
+    )
+    parser.add_argument(
+        "--variant",
+        metavar="NAME",
+        action="append",
+        default=None,
+        help=f"endpoint variant, repeatable (default all: {', '.join(VARIANTS)})",
+    )
+    parser.add_argument(
+        "--repeat",
+        metavar="N",
+        default=None,
+        help=f"runs of each CPU-bound cell, each on a fresh server; the median is kept "
+        f"(default {DEFAULT_REPEAT}; --quick: {QUICK_REPEAT})",
+    )
+    parser.add_argument(
+        "--open-loop-rate",
+        metavar="RPS",
+        default=None,
+        help="also measure an open loop at this fixed rate (latency from intended send time)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="50 users only, 2 s windows, CPU cells once: under 90 s",
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", default=None, help="write the results document here"
+    )
 
 
 def _number(text: str | None, default: float, option: str, kind: type = float) -> float:
@@ -57,7 +99,9 @@ def _number(text: str | None, default: float, option: str, kind: type = float) -
     try:
         return kind(str(text).strip())
     except ValueError:
-        raise UsageError(f"{option} expects a {'whole ' if kind is int else ''}number, got {text!r}") from None
+        raise UsageError(
+            f"{option} expects a {'whole ' if kind is int else ''}number, got {text!r}"
+        ) from None
 
 
 def _int_list(text: str | None, default: list[int], option: str) -> list[int]:
@@ -74,23 +118,36 @@ def _int_list(text: str | None, default: list[int], option: str) -> list[int]:
 
 
 def lab_arguments(args: argparse.Namespace) -> dict:
-    """Turn parsed options into ``run_lab`` keyword arguments; raise UsageError when bad."""
+    """Turn parsed options into ``run_lab`` keyword arguments (a dict; seconds, counts, RPS).
+
+    Applies the defaults (``--quick``'s when set) and ``lab.validate``. Raises UsageError on a
+    value that is not a number, an empty list, a value ``validate`` rejects, or a ``--json``
+    path whose directory does not exist.
+    """
     from gilbench.weblab.lab import validate
 
     quick = bool(getattr(args, "quick", False))
     variants = list(dict.fromkeys(args.variant)) if args.variant else list(VARIANTS)
-    rate = None if args.open_loop_rate is None else _number(args.open_loop_rate, 0.0, "--open-loop-rate")
+    rate = (
+        None
+        if args.open_loop_rate is None
+        else _number(args.open_loop_rate, 0.0, "--open-loop-rate")
+    )
     users = QUICK_CONCURRENCY if quick else DEFAULT_CONCURRENCY
     kwargs = {
         "variants": variants,
         "concurrency": _int_list(args.concurrency, users, "--concurrency"),
         "server_workers": _int_list(args.server_workers, DEFAULT_WORKERS, "--server-workers"),
         "delay": _number(args.delay, DEFAULT_DELAY, "--delay"),
-        "duration": _number(args.duration, QUICK_DURATION if quick else DEFAULT_DURATION, "--duration"),
+        "duration": _number(
+            args.duration, QUICK_DURATION if quick else DEFAULT_DURATION, "--duration"
+        ),
         "threadpool": int(_number(args.threadpool, DEFAULT_THREADPOOL, "--threadpool", int)),
         "quick": quick,
         "open_loop_rate": rate,
-        "repeat": int(_number(args.repeat, QUICK_REPEAT if quick else DEFAULT_REPEAT, "--repeat", int)),
+        "repeat": int(
+            _number(args.repeat, QUICK_REPEAT if quick else DEFAULT_REPEAT, "--repeat", int)
+        ),
     }
     validate(kwargs["variants"], kwargs["concurrency"], kwargs["server_workers"], kwargs["delay"],
              kwargs["duration"], kwargs["threadpool"], rate, kwargs["repeat"])  # fmt: skip
@@ -102,7 +159,11 @@ def lab_arguments(args: argparse.Namespace) -> dict:
 
 
 def measure(args: argparse.Namespace, console: Console) -> dict:
-    """Run the web lab with a progress bar; the JSON is rewritten after every row."""
+    """Run the web lab with a progress bar and return its ``kind: web`` document.
+
+    With ``--json``, the file is rewritten atomically after every row and at the end.
+    Raises UsageError like :func:`lab_arguments`.
+    """
     from gilbench.weblab.lab import run_lab
 
     kwargs = lab_arguments(args)
@@ -131,7 +192,9 @@ def print_results(doc: dict, console: Console) -> None:
     for line in format_lessons(doc):
         console.print(f"- {line}", highlight=False)
     for warning in doc["warnings"]:
-        console.print(f"[yellow]warning[/yellow] {warning['code']}: {warning['message']}", highlight=False)
+        console.print(
+            f"[yellow]warning[/yellow] {warning['code']}: {warning['message']}", highlight=False
+        )
 
 
 def failed(doc: dict) -> bool:

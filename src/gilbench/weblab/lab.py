@@ -56,12 +56,12 @@ from gilbench.weblab.server import UvicornServer
 from gilbench.weblab.theory import CPU_VARIANTS, explain, keep_median, lab_warnings, new_row
 from gilbench.workloads.cpu import count
 
-LOOP = "uvloop"
-HTTP = "httptools"
+LOOP = "uvloop"  # Uvicorn's --loop for the lab's servers
+HTTP = "httptools"  # Uvicorn's --http
 CPU_REQUEST_TARGET_S = 0.030
 """CPU work per sync-cpu/async-cpu request: inside the 20-50 ms the lab is designed for."""
-CEILING_MIN_USERS = 50
-CEILING_RUNS = 2
+CEILING_MIN_USERS = 50  # users of the generator-ceiling run, at least
+CEILING_RUNS = 2  # the ceiling is the best (highest RPS) of this many runs
 
 Progress = Callable[[int, int, str], None]
 
@@ -71,7 +71,11 @@ def _no_progress(done: int, total: int, label: str) -> None:
 
 
 def calibrate_cpu_count(target_s: float = CPU_REQUEST_TARGET_S) -> tuple[int, float]:
-    """Iterations of the counting loop that take about ``target_s`` here, and their time."""
+    """Iterations of the counting loop that take about ``target_s`` seconds here.
+
+    Returns ``(iterations, seconds)``: iterations rounded to 10,000 (at least 10,000), and the
+    best of two timings of that many (``time.perf_counter``).
+    """
     probe = 200_000
     best = min(_timed(count, probe) for _ in range(3))
     iterations = max(10_000, int(round(probe * target_s / best, -4)))
@@ -84,10 +88,22 @@ def _timed(fn: Callable[[int], object], n: int) -> float:
     return time.perf_counter() - start
 
 
-def validate(variants: Sequence[str], concurrency: Sequence[int], server_workers: Sequence[int],
-             delay: float, duration: float, threadpool: int, open_loop_rate: float | None = None,
-             repeat: int = 1) -> None:
-    """Raise UsageError for values the lab cannot measure."""
+def validate(
+    variants: Sequence[str],
+    concurrency: Sequence[int],
+    server_workers: Sequence[int],
+    delay: float,
+    duration: float,
+    threadpool: int,
+    open_loop_rate: float | None = None,
+    repeat: int = 1,
+) -> None:
+    """Raise UsageError (naming the option) for values the lab cannot measure; else None.
+
+    Limits: known variants; 1-10,000 users; 1-64 server workers; 0 < delay <= 10 s;
+    0 < duration <= 3600 s; threadpool 1-10,000; 0 < open-loop rate <= 100,000 RPS;
+    repeat 1-100.
+    """
     if not variants:
         raise UsageError("no variant to measure")
     unknown = [v for v in variants if v not in VARIANTS]
@@ -112,8 +128,10 @@ def validate(variants: Sequence[str], concurrency: Sequence[int], server_workers
 def environment(cpu_count: int, cpu_s: float) -> dict:
     """The machine (``gilbench.engine.environment.capture``) plus the lab's own stack and loop.
 
-    ``cpu_count`` here is the counting loop's calibrated iterations, ``cpu_s`` their seconds.
+    ``cpu_count`` here is the counting loop's calibrated iterations, ``cpu_s`` their seconds
+    (stored as ``cpu_request_ms``). Package versions are None when not installed.
     """
+
     def version(dist: str) -> str | None:
         try:
             return importlib.metadata.version(dist)
@@ -124,7 +142,10 @@ def environment(cpu_count: int, cpu_s: float) -> dict:
         **capture(),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
-        **{dist: version(dist) for dist in ("uvicorn", "fastapi", "starlette", "anyio", "aiohttp", "requests")},
+        **{
+            dist: version(dist)
+            for dist in ("uvicorn", "fastapi", "starlette", "anyio", "aiohttp", "requests")
+        },
         "loop": LOOP,
         "http": HTTP,
         "generator": "aiohttp closed/open loop on uvloop, in its own process",
@@ -148,12 +169,18 @@ def run_lab(
 ) -> dict:
     """Measure every variant x concurrency x server workers; return the results document.
 
+    The document is ``kind: web`` (see the module doc for its rows; RPS, latencies in ms, CPU
+    in seconds). Raises UsageError from :func:`validate`; a server or generator failure
+    during a measurement is recorded in that row's ``error`` instead of raised.
+
     CPU-bound variants are measured ``repeat`` times, in rounds, each on a fresh server;
     their rows are the median runs. ``progress(done, total, label)`` is called before each
     measurement; ``checkpoint(doc)`` after each one, with the document so far (to save it:
     a crash loses nothing measured).
     """
-    validate(variants, concurrency, server_workers, delay, duration, threadpool, open_loop_rate, repeat)
+    validate(
+        variants, concurrency, server_workers, delay, duration, threadpool, open_loop_rate, repeat
+    )
     variants = [v for v in VARIANTS if v in variants]  # canonical order, no duplicates
     concurrency = sorted(set(concurrency))
     server_workers = sorted(set(server_workers))
@@ -198,8 +225,15 @@ def run_lab(
     warnings: list[dict] = doc["warnings"]
 
     def server(workers: int) -> UvicornServer:
-        return UvicornServer(slow_url=slow.url, delay_s=delay, workers=workers, threadpool=threadpool,
-                             cpu_count=cpu_count, loop=LOOP, http=HTTP)
+        return UvicornServer(
+            slow_url=slow.url,
+            delay_s=delay,
+            workers=workers,
+            threadpool=threadpool,
+            cpu_count=cpu_count,
+            loop=LOOP,
+            http=HTTP,
+        )
 
     with _services() as (slow, gen):
         progress(done, total, "generator ceiling (closed loop against /noop)")
@@ -207,9 +241,13 @@ def run_lab(
             with server(min(max(server_workers), cores)) as srv:
                 users = max(CEILING_MIN_USERS, max(concurrency))
                 ceiling_s = 1.0 if quick else 2.0
-                doc["generator_ceiling_rps"] = measure_ceiling(gen, f"{srv.url}/noop", users, ceiling_s, CEILING_RUNS)
+                doc["generator_ceiling_rps"] = measure_ceiling(
+                    gen, f"{srv.url}/noop", users, ceiling_s, CEILING_RUNS
+                )
         except Exception as exc:  # the rows can still be measured, just not flagged
-            warnings.append({"code": "no-ceiling", "message": f"generator ceiling not measured: {exc}"})
+            warnings.append(
+                {"code": "no-ceiling", "message": f"generator ceiling not measured: {exc}"}
+            )
             if gen.proc is None:
                 gen.start()
         done += 1
@@ -221,12 +259,19 @@ def run_lab(
                 for index, (users, mode) in enumerate(cells):
                     key = (variant, users, workers, mode)
                     run = len(runs.get(key, [])) + 1
-                    of = f", run {run} of {repeat}" if variant in CPU_VARIANTS and repeat > 1 else ""
-                    progress(done, total, f"{variant}, {users} users, {plural(workers, 'worker')}, {mode} loop{of}")
+                    of = (
+                        f", run {run} of {repeat}" if variant in CPU_VARIANTS and repeat > 1 else ""
+                    )
+                    progress(
+                        done,
+                        total,
+                        f"{variant}, {users} users, {plural(workers, 'worker')}, {mode} loop{of}",
+                    )
                     spec = LoadSpec(
                         url=f"{srv.url}/{variant}", concurrency=users, duration_s=duration,
                         warmup_s=warmup, ramp_s=min(delay, warmup / 2), mode=mode,
-                        rate=open_loop_rate if mode == "open" else None, timeout_s=timeout, drain_s=drain,
+                        rate=open_loop_rate if mode == "open" else None, timeout_s=timeout,
+                        drain_s=drain,
                     )  # fmt: skip
                     row = new_row(variant, users, workers, threadpool, mode, open_loop_rate)
                     if start_error:
@@ -280,8 +325,15 @@ def _busy_cpu_seconds() -> float:
     return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq"))
 
 
-def _measure(gen: LoadGenerator, srv: UvicornServer, spec: LoadSpec, row: dict, warnings: list[dict],
-             drain: float, last: bool) -> str | None:
+def _measure(
+    gen: LoadGenerator,
+    srv: UvicornServer,
+    spec: LoadSpec,
+    row: dict,
+    warnings: list[dict],
+    drain: float,
+    last: bool,
+) -> str | None:
     """Fill ``row`` from one run; return an error that makes the server unusable, else None.
 
     Unless this is the server's ``last`` measurement, a server that does not answer
@@ -301,8 +353,8 @@ def _measure(gen: LoadGenerator, srv: UvicornServer, spec: LoadSpec, row: dict, 
         return None
     row.update(
         rps=result.rps, requests=result.requests, errors=result.errors, timeouts=result.timeouts,
-        latency_ms=result.latency_ms, generator_cpu_s=result.generator_cpu_s, send_lag_ms_max=result.send_lag_ms_max,
-        window_s=result.window_s,
+        latency_ms=result.latency_ms, generator_cpu_s=result.generator_cpu_s,
+        send_lag_ms_max=result.send_lag_ms_max, window_s=result.window_s,
     )  # fmt: skip
     if "window_start" in marks and "window_end" in marks:
         server = marks["window_end"][0] - marks["window_start"][0]
@@ -312,11 +364,15 @@ def _measure(gen: LoadGenerator, srv: UvicornServer, spec: LoadSpec, row: dict, 
     if last:
         return None
     if not srv.is_responsive(timeout=drain):
-        label = f"{row['variant']} at {row['concurrency']} users, {plural(row['server_workers'], 'worker')}"
+        label = (
+            f"{row['variant']} at {row['concurrency']} users, "
+            f"{plural(row['server_workers'], 'worker')}"
+        )
         warnings.append({
             "code": "server-restarted",
-            "message": f"{label}: /health did not answer {drain:g} s after the window (a backlog of "
-                       "blocked requests); the server was restarted before the next measurement",
+            "message": f"{label}: /health did not answer {drain:g} s after the window "
+                       "(a backlog of blocked requests); "
+                       "the server was restarted before the next measurement",
         })  # fmt: skip
         srv.stop()
         return _start(srv)

@@ -103,7 +103,8 @@ class LoadResult:
     """Closed loop: successful requests weighted by the share of their lifetime inside the
     window, / window_s. Open loop: requests / window_s."""
     errors: int
-    """Non-200 answers and connection failures (closed: completed in the window; open: due in it)."""
+    """Non-200 answers and connection failures (closed: completed in the window; open: due in
+    it)."""
     timeouts: int
     """Requests that exceeded timeout_s (closed: completed in the window; open: due in it)."""
     latency_ms: dict[str, float | None]
@@ -135,7 +136,8 @@ def _percentiles(hist) -> dict[str, float | None]:
 
 
 def window_share(sent: float, done: float, start: float, end: float) -> float:
-    """The share of the request's lifetime [sent, done] that lies inside [start, end)."""
+    """The share (0..1) of the request's lifetime [sent, done] that lies inside [start, end),
+    all ``time.perf_counter`` seconds; a zero-length request counts 1 if it ends inside."""
     life = done - sent
     if life <= 0:
         return 1.0 if start <= done < end else 0.0
@@ -194,7 +196,9 @@ async def _window(start: float, end: float, emit: Callable[[dict], None]) -> flo
 
 
 async def run_load(spec: LoadSpec, emit: Callable[[dict], None] = lambda event: None) -> LoadResult:
-    """Run one measurement from this process's event loop."""
+    """Run one measurement from this process's event loop; ``emit`` receives the
+    ``window_start`` / ``window_end`` events. Takes about warmup_s + duration_s + the drain.
+    Raises ValueError for an unknown mode or an open loop without a rate."""
     import aiohttp
 
     if spec.mode not in ("closed", "open"):
@@ -203,7 +207,9 @@ async def run_load(spec: LoadSpec, emit: Callable[[dict], None] = lambda event: 
         raise ValueError("open loop needs a rate")
     connector = aiohttp.TCPConnector(limit=spec.concurrency, limit_per_host=spec.concurrency)
     timeout = aiohttp.ClientTimeout(total=spec.timeout_s)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, auto_decompress=False
+    ) as session:
         t0 = time.perf_counter()
         start = t0 + spec.warmup_s
         end = start + spec.duration_s
@@ -230,7 +236,9 @@ async def run_load(spec: LoadSpec, emit: Callable[[dict], None] = lambda event: 
     )
 
 
-async def _closed(session, spec: LoadSpec, t0: float, start: float, end: float, tally: _Tally) -> None:
+async def _closed(
+    session, spec: LoadSpec, t0: float, start: float, end: float, tally: _Tally
+) -> None:
     ramp = min(spec.ramp_s, spec.warmup_s)
     past_end = asyncio.Event()  # set once every user has had a request finish after ``end``
     waiting = spec.concurrency
@@ -267,7 +275,9 @@ async def _closed(session, spec: LoadSpec, t0: float, start: float, end: float, 
     await asyncio.gather(*users, return_exceptions=True)
 
 
-async def _open(session, spec: LoadSpec, t0: float, start: float, end: float, tally: _Tally) -> float:
+async def _open(
+    session, spec: LoadSpec, t0: float, start: float, end: float, tally: _Tally
+) -> float:
     """Send at the fixed rate; return the worst send lag in seconds."""
     assert spec.rate
     interval = 1.0 / spec.rate
@@ -313,7 +323,8 @@ def _emit(event: dict) -> None:
 
 
 def main() -> None:
-    """Serve jobs from stdin (one JSON LoadSpec a line) until EOF."""
+    """Serve jobs from stdin (one JSON LoadSpec a line) until EOF, after printing READY_PREFIX;
+    each job's events and its result (or error) go to stdout as EVENT_PREFIX lines."""
     from gilbench.services.delay_server import raise_fd_limit
 
     raise_fd_limit()
@@ -343,6 +354,8 @@ class LoadGenerator:
         self._reader: LineReader | None = None  # the events after the ready line
 
     def start(self) -> LoadGenerator:
+        """Start the generator process and wait up to ``startup_timeout`` s for its ready line;
+        returns self. Raises LoadError when it exits or stays silent (the process is stopped)."""
         from gilbench.services import _process
 
         self.proc = _process.spawn(
@@ -362,8 +375,12 @@ class LoadGenerator:
             raise
         return self
 
-    def run(self, spec: LoadSpec, on_event: Callable[[str], None] = lambda name: None) -> LoadResult:
-        """Run ``spec``; ``on_event("window_start" | "window_end")`` fires at the window edges."""
+    def run(
+        self, spec: LoadSpec, on_event: Callable[[str], None] = lambda name: None
+    ) -> LoadResult:
+        """Run ``spec`` in the generator and return its LoadResult; ``on_event("window_start" |
+        "window_end")`` fires at the window edges. Raises LoadError when not started, when the
+        job fails, or when no answer comes within the spec's own durations + timeout_s + 15 s."""
         if self.proc is None or self.proc.stdin is None:
             raise LoadError("load generator not started")
         self.proc.stdin.write((json.dumps(asdict(spec)) + "\n").encode())
@@ -395,6 +412,7 @@ class LoadGenerator:
         return event
 
     def stop(self) -> None:
+        """Stop the generator's process group (SIGTERM, then SIGKILL); idempotent."""
         from gilbench.services import _process
 
         if self.proc is not None:
@@ -405,18 +423,29 @@ class LoadGenerator:
     def __enter__(self) -> LoadGenerator:
         return self.start()
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
-def measure_ceiling(gen: LoadGenerator, url: str, concurrency: int, duration_s: float, runs: int = 2) -> float:
+def measure_ceiling(
+    gen: LoadGenerator, url: str, concurrency: int, duration_s: float, runs: int = 2
+) -> float:
     """Closed-loop maximum RPS against ``url`` (an endpoint that does nothing), best of ``runs``.
 
     The server shares the machine, so this is a lower bound of what the generator alone could
     do; flagging results above half of it therefore errs on the side of flagging. The best
     run, not the median, because a capacity is what the quietest moment shows.
     """
-    spec = LoadSpec(url=url, concurrency=concurrency, duration_s=duration_s, warmup_s=0.5, ramp_s=0.0, timeout_s=10.0)
+    spec = LoadSpec(
+        url=url,
+        concurrency=concurrency,
+        duration_s=duration_s,
+        warmup_s=0.5,
+        ramp_s=0.0,
+        timeout_s=10.0,
+    )
     return max(gen.run(spec).rps for _ in range(runs))
 
 

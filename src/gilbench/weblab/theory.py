@@ -5,7 +5,8 @@ web`` document, see ``gilbench.documents``) and returns numbers, text or rows, s
 call them directly and the report can rely on them.
 
 Queueing theory used for ``expected_rps`` (closed loop, zero think time, service time = the
-slow service's delay): ``m`` requests in service at once give ``min(users, m) / delay``, with
+slow service's delay): by Little's law (L = λW, so throughput = requests in service / time in
+service), ``m`` requests in service at once give ``min(users, m) / delay``, with
 ``m`` = threadpool x workers for ``def`` + requests, users for ``async def`` + an async client,
 and workers for ``async def`` + requests (the event loop is the only "thread"). CPU variants
 are bounded by cores: ``min(users, workers, cores) / cpu time per request``.
@@ -39,8 +40,11 @@ def expected_rps(
 ) -> float | None:
     """Queueing-theory throughput (requests/s) of a closed loop with zero think time.
 
-    ``delay_s`` is the slow service's delay, ``cpu_s`` the CPU seconds of one CPU-bound
-    request (None: unknown). None for a variant theory says nothing about (noop).
+    Little's law: requests in service at once / seconds each takes (see the module doc for
+    each variant's bound). ``delay_s`` is the slow service's delay, ``cpu_s`` the CPU seconds
+    of one CPU-bound request (None: unknown). Returns None for a variant theory says nothing
+    about (noop) or a CPU variant without ``cpu_s``. An I/O variant with ``delay_s`` 0 raises
+    ZeroDivisionError.
     """
     if variant == "sync-io":
         return min(users, threadpool * workers) / delay_s
@@ -56,7 +60,10 @@ def expected_rps(
 def new_row(
     variant: str, users: int, workers: int, threadpool: int, mode: str, rate: float | None
 ) -> dict:
-    """An unmeasured ``web_results`` row (every field present, measurements None or 0)."""
+    """An unmeasured ``web_results`` row (every field present, measurements None or 0).
+
+    ``rate`` (RPS) becomes ``offered_rps`` for an open-loop row (``mode == "open"``) only.
+    """
     return {
         "variant": variant, "concurrency": users, "server_workers": workers,
         "threadpool": threadpool, "mode": mode, "rps": None,
@@ -70,7 +77,10 @@ def new_row(
 
 
 def noise_cores(row: dict) -> float:
-    """Cores other programs used during the row's window (0 when not measured)."""
+    """Cores other programs used during the row's window: ``other_cpu_s / window_s``.
+
+    0.0 when either was not measured. Raises KeyError on a row without those fields.
+    """
     if not row["window_s"] or row["other_cpu_s"] is None:
         return 0.0
     return row["other_cpu_s"] / row["window_s"]
@@ -95,7 +105,10 @@ def keep_median(rows: list[dict], runs: list[dict]) -> None:
 
 
 def explain(row: dict, doc: dict, cpu_s: float, cores: int) -> None:
-    """Set a row's ``expected_rps``, ``above_half_ceiling`` and one-line ``lesson`` in place.
+    """Set a row's ``expected_rps`` (RPS, 1 decimal), ``above_half_ceiling`` and ``lesson``.
+
+    Changes ``row`` in place and returns None; an open-loop row's expectation is capped at its
+    offered rate.
 
     ``doc`` is the web document so far (its config, ceiling and other rows, which a CPU
     lesson compares with); ``cpu_s`` the CPU seconds of one CPU-bound request.
@@ -291,7 +304,11 @@ def lab_warnings(doc: dict, cores: int) -> list[dict]:
 
 
 def format_lessons(doc: dict) -> list[str]:
-    """One line per variant (at its highest concurrency), then the verdict on the post's claim."""
+    """One line per variant (at its highest concurrency), then the verdict on the post's claim.
+
+    Closed-loop rows without an error only; the verdict comes from
+    ``gilbench.report.web.verdict`` and is left out when it has nothing to say.
+    """
     rows = [r for r in doc["web_results"] if r["mode"] == "closed" and not r["error"]]
     lines: list[str] = []
     for variant in doc["config"]["variants"]:
