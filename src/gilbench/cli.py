@@ -629,7 +629,10 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     for name in strategy_registry.NAMES:
         try:
             strategy_registry.create(name)
-            st.add_row(name, "[green]available[/]")
+            opt_in = not strategy_registry.traits(name).in_default_set
+            st.add_row(
+                name, f"[green]available[/]{f' (only when named: -s {name})' if opt_in else ''}"
+            )
         except strategy_registry.Unavailable as exc:
             st.add_row(name, f"[yellow]skipped: {exc}[/]")
     console.print(st)

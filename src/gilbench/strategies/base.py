@@ -157,3 +157,35 @@ def start_method_missing(start_method: str) -> str | None:
     if start_method not in multiprocessing.get_all_start_methods():
         return f"start method {start_method!r} not available here"
     return None
+
+
+class StrategyBase:
+    """The protocol's defaults, for a strategy to inherit what it does not change: no note, no
+    cheap skip, available wherever it was created, nothing to release. ``name`` and ``traits``
+    are the strategy's own; ``start`` and ``run`` are its whole point."""
+
+    note: str | None = None
+    skip_reason = staticmethod(never_skip)
+
+    def available(self, call: Call) -> str | None:
+        """None: a strategy that exists here runs any call."""
+        return None
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class ProcessPoolBase(StrategyBase):
+    """Shared by the strategies whose tasks run in a pool of worker processes: the
+    ``start_method`` option (``multiprocessing``'s fork / spawn / forkserver; default the
+    platform's) and the check that the task can be sent to those processes."""
+
+    def __init__(self, start_method: str | None = None):
+        self.start_method = start_method or multiprocessing.get_start_method()
+
+    def available(self, call: Call) -> str | None:
+        """Why not: the start method is missing here, or the function or its arguments cannot
+        be pickled or imported by the worker processes."""
+        return start_method_missing(self.start_method) or cannot_cross(
+            call.func, call.args, call.kwargs
+        )

@@ -13,11 +13,11 @@ import importlib.util
 import os
 from typing import Any
 
-from gilbench.strategies.base import Traits, never_skip, task_fn
+from gilbench.strategies.base import StrategyBase, Traits, task_fn
 from gilbench.workloads.call import Call, resolve
 
 
-class Dask:
+class Dask(StrategyBase):
     """Tasks submitted as Dask futures (``Client.map``, ``pure=False``) to a ``LocalCluster`` of
     ``workers`` one-thread processes, or to the cluster at ``GILBENCH_DASK_SCHEDULER``."""
 
@@ -30,7 +30,6 @@ class Dask:
         gil_note="each Dask worker process has its own GIL",
         slow_to_start="a Dask cluster takes about a second to start for every sample",
     )
-    skip_reason = staticmethod(never_skip)
 
     def __init__(self) -> None:
         self.scheduler = os.environ.get("GILBENCH_DASK_SCHEDULER")

@@ -14,6 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, 
 from typing import Any
 
 from gilbench.strategies.base import (
+    ProcessPoolBase,
     Traits,
     cannot_cross,
     invoke,
@@ -24,7 +25,7 @@ from gilbench.strategies.base import (
 from gilbench.workloads.call import Call
 
 
-class Hybrid:
+class Hybrid(ProcessPoolBase):
     """``workers`` threads for ``call.io_func`` pipelined into a ``ProcessPoolExecutor`` of
     ``workers`` processes for ``call.cpu_func``; each task's result is the CPU step's."""
 
@@ -47,10 +48,6 @@ class Hybrid:
                 "to split between threads and processes"
             )
         return None
-
-    def __init__(self, start_method: str | None = None):
-        self.start_method = start_method or multiprocessing.get_start_method()
-        self.note: str | None = None
 
     def available(self, call: Call) -> str | None:
         """Checks the call declares both steps, the start method exists and the CPU step can

@@ -38,7 +38,7 @@ import time
 from typing import Any
 
 from gilbench.fsio import cache_dir, write_json_atomic
-from gilbench.strategies.base import Traits, Unavailable, cannot_cross, never_skip, task_fn
+from gilbench.strategies.base import StrategyBase, Traits, Unavailable, cannot_cross, task_fn
 from gilbench.workloads.call import Call, resolve
 
 BACKPORT = "interpreters-pep-734==0.5.0"
@@ -49,7 +49,7 @@ def set_sys_path(paths: list[str]) -> None:
     sys.path[:] = paths
 
 
-class Interpreters:
+class Interpreters(StrategyBase):
     """``workers`` subinterpreters in this process, each with its own GIL (PEP 684), through
     ``InterpreterPoolExecutor`` (PEP 734) on 3.13+ or ``_xxsubinterpreters`` on 3.12.
     Raises :class:`Unavailable` on 3.11 and older, or on 3.13 without the backport."""
@@ -64,7 +64,6 @@ class Interpreters:
         min_python=(3, 12),
         min_python_why="has no per-interpreter GIL",
     )
-    skip_reason = staticmethod(never_skip)
 
     def __init__(self) -> None:
         if sys.version_info[:2] < self.traits.min_python:

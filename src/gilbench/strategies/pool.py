@@ -12,18 +12,11 @@ from __future__ import annotations
 import multiprocessing
 from typing import Any
 
-from gilbench.strategies.base import (
-    Traits,
-    cannot_cross,
-    never_skip,
-    start_method_missing,
-    task_fn,
-    wait_for_processes,
-)
+from gilbench.strategies.base import ProcessPoolBase, Traits, task_fn, wait_for_processes
 from gilbench.workloads.call import Call
 
 
-class Pool:
+class Pool(ProcessPoolBase):
     """``workers`` processes of a ``multiprocessing.Pool`` (``map``, ``chunksize=1``), started
     with ``start_method`` (default: the platform's)."""
 
@@ -37,18 +30,11 @@ class Pool:
         in_default_set=False,
         options=("start_method",),
     )
-    skip_reason = staticmethod(never_skip)
 
     def __init__(self, start_method: str | None = None):
-        self.start_method = start_method or multiprocessing.get_start_method()
+        super().__init__(start_method)
         self.note = f"multiprocessing.Pool, start method {self.start_method}"
         self._pool: Any = None
-
-    def available(self, call: Call) -> str | None:
-        """Checks the start method exists here and the call can be pickled to a process."""
-        return start_method_missing(self.start_method) or cannot_cross(
-            call.func, call.args, call.kwargs
-        )
 
     def start(self, workers: int, call: Call) -> None:
         self._fn = task_fn(call)

@@ -6,18 +6,11 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from gilbench.strategies.base import (
-    Traits,
-    cannot_cross,
-    never_skip,
-    start_method_missing,
-    task_fn,
-    wait_for_processes,
-)
+from gilbench.strategies.base import ProcessPoolBase, Traits, task_fn, wait_for_processes
 from gilbench.workloads.call import Call
 
 
-class Processes:
+class Processes(ProcessPoolBase):
     """``workers`` processes of a ``concurrent.futures.ProcessPoolExecutor``, started with
     ``start_method`` (default: the platform's, ``multiprocessing.get_start_method()``)."""
 
@@ -30,17 +23,10 @@ class Processes:
         gil_note="each process has its own GIL",
         options=("start_method",),
     )
-    skip_reason = staticmethod(never_skip)
 
     def __init__(self, start_method: str | None = None):
-        self.start_method = start_method or multiprocessing.get_start_method()
+        super().__init__(start_method)
         self.note = f"start method {self.start_method}"
-
-    def available(self, call: Call) -> str | None:
-        """Checks the start method exists here and the call can be pickled to a process."""
-        return start_method_missing(self.start_method) or cannot_cross(
-            call.func, call.args, call.kwargs
-        )
 
     def start(self, workers: int, call: Call) -> None:
         self._fn = task_fn(call)

@@ -5,20 +5,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from gilbench.strategies.base import Traits, never_skip, noop, task_fn
+from gilbench.strategies.base import StrategyBase, Traits, noop, task_fn
 from gilbench.workloads.call import Call
 
 
-class Threads:
+class Threads(StrategyBase):
     """``workers`` threads of a ``concurrent.futures.ThreadPoolExecutor``, all under one GIL."""
 
     name = "threads"
     traits = Traits(shares_gil=True, core_bound=False, crosses_processes=False, colour="#D55E00")
-    note = None
-    skip_reason = staticmethod(never_skip)
-
-    def available(self, call: Call) -> str | None:
-        return None
 
     def start(self, workers: int, call: Call) -> None:
         self._fn = task_fn(call)
