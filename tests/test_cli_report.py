@@ -64,3 +64,22 @@ def test_run_format_csv_prints_parseable_rows_on_stdout(tmp_path):
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert {r["strategy"] for r in rows} == {"sequential", "threads"}
     assert float(next(r for r in rows if r["strategy"] == "threads")["speedup"]) > 1.5
+
+
+def test_report_of_several_interpreters_with_and_without_the_verdict_across_them(tmp_path):
+    from test_cross_interpreter import analysed
+
+    new = analysed()
+    old = {k: v for k, v in new.items() if k != "cross_interpreter"}  # written before it existed
+    paths = []
+    for name, doc in (("new", new), ("old", old)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(doc))
+    out = tmp_path / "r.html"
+    proc = run_cli("report", *map(str, paths), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    html = out.read_text()
+    assert 'id="d1-pythons"' in html and 'id="d2-pythons"' in html  # both side by side
+    # The verdict across interpreters: the new document's, in the table and above its workload.
+    assert html.count("Across interpreters: fastest") == 1
+    assert html.count("is the fastest, 1.11") == 1

@@ -161,3 +161,16 @@ def test_a_loaded_machine_does_not_turn_cpu_work_into_waiting():
 def test_no_sequential_row_no_verdict():
     assert recommend([row("threads", 2, SEQ)]) is None
     assert classify([row("threads", 2, SEQ)]) is None
+
+
+def test_free_threaded_cpu_work_is_its_own_type_whatever_threads_did():
+    ft = {"label": "3.13.1t", "free_threaded_build": True, "gil_enabled": False}
+    ft_with_gil = {**ft, "label": "3.13.1t+gil", "gil_enabled": True}
+    # No GIL, so no contention figure; threads ran 1.9x: on a GIL build, C code releasing it.
+    rows = _cpu_rows(threads_speedup=1.9, threads_util=1.9)
+    assert classify(rows) == "cpu-native-releases-gil"
+    assert classify(rows, ft) == "cpu-free-threaded"
+    assert classify(rows, ft_with_gil) == "cpu-native-releases-gil"  # judged like any GIL build
+    assert classify(_cpu_rows(threads_speedup=1.0), ft) == "cpu-free-threaded"
+    assert classify(_cpu_rows(seq_util=0.55), ft) == "mixed"
+    assert recommend(rows, interpreter=ft).classification == "cpu-free-threaded"

@@ -10,13 +10,15 @@ Classification reads the measurements, never the workload's name: the sequential
 says whether a task computes or waits; among computing tasks, threads running faster than one
 thread, or a GIL that stays free while a core is busy, means C code that releases the GIL; a GIL
 held in long stretches (many switch intervals) means C code that holds it; otherwise it is
-Python bytecode, which hands the GIL over every switch interval.
+Python bytecode, which hands the GIL over every switch interval. All of that is about the GIL:
+on a free-threaded build running without it (PEP 703), computing work is ``cpu-free-threaded``,
+whatever its threads did, unless an import turned the GIL back on in its workers.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 from gilbench import strategies as strategy_registry
@@ -46,6 +48,7 @@ TASK_TYPES = {
     "cpu-python": "CPU-bound (Python code)",
     "cpu-native-holds-gil": "CPU-bound (C code holding the GIL)",
     "cpu-native-releases-gil": "CPU-bound (C code releasing the GIL)",
+    "cpu-free-threaded": "CPU-bound, free-threaded build (no GIL)",
     "io": "I/O-bound",
     "mixed": "Mixed",
 }
@@ -54,6 +57,7 @@ GIL_FACTS = {
     "cpu-python": "bytecode holds the GIL, so threads take turns",
     "cpu-native-holds-gil": "the C code keeps the GIL for whole calls, so threads take turns",
     "cpu-native-releases-gil": "the C code runs with the GIL released, so threads share the cores",
+    "cpu-free-threaded": "no GIL: threads run Python bytecode and C code on all cores at once",
     "io": "the GIL is released while waiting, so the waits overlap",
     "mixed": "the GIL is released while it waits and held while it computes",
 }
@@ -66,8 +70,8 @@ class Recommendation:
 
     workload: str
     python: str  # the interpreter's label
-    # cpu-python | cpu-native-releases-gil | cpu-native-holds-gil | io | mixed; None: no
-    # sequential CPU figure to classify by
+    # a TASK_TYPES key (cpu-python, cpu-native-releases-gil, cpu-native-holds-gil,
+    # cpu-free-threaded, io, mixed); None: no sequential CPU figure to classify by
     classification: str | None
     strategy: str  # the one to use: the simplest that no other beats by a significant 10%
     workers: int
@@ -79,21 +83,54 @@ class Recommendation:
         return asdict(self)
 
 
-def faster(a: Row, b: Row) -> bool:
-    """Is ``a`` really faster than ``b``: its median wall time >= 10% (MIN_GAIN) shorter, and
-    the bootstrap 95% interval (Efron) of the ratio above 1? False when either has no samples."""
+def lead(a: Row, b: Row) -> tuple[float, float, float] | None:
+    """How many times faster ``a`` is than ``b``: median(b's samples) / median(a's), with the
+    bootstrap 95% interval (Efron, ``stats.ratio_ci95``), as (ratio, low, high). None when
+    either has no samples."""
     if not (a.samples_s and b.samples_s):
-        return False
-    ratio = stats.ratio_of_medians(b.samples_s, a.samples_s)
-    low, _ = stats.ratio_ci95(b.samples_s, a.samples_s)
+        return None
+    low, high = stats.ratio_ci95(b.samples_s, a.samples_s)
+    return stats.ratio_of_medians(b.samples_s, a.samples_s), low, high
+
+
+def is_real(ratio: float, low: float) -> bool:
+    """The project's rule for a lead (a :func:`lead`'s ratio and low end): at least 10%
+    (MIN_GAIN) and significant (the 95% interval's low end above 1)."""
     return ratio >= MIN_GAIN and low > 1.0
 
 
-def classify(rows: list[Row]) -> str | None:
+def faster(a: Row, b: Row) -> bool:
+    """Is ``a`` really faster than ``b`` (:func:`lead` passes :func:`is_real`)? False when
+    either has no samples."""
+    found = lead(a, b)
+    return found is not None and is_real(found[0], found[1])
+
+
+def gil_off(interpreter: Mapping | None) -> bool:
+    """Does the ``interpreters`` entry run without the GIL: a free-threaded build
+    (``free_threaded_build``) started with it off (``gil_enabled`` false)? False for None."""
+    return bool(
+        interpreter
+        and interpreter.get("free_threaded_build")
+        and interpreter.get("gil_enabled") is False
+    )
+
+
+def gil_reenabled_by(rows: Iterable[Row]) -> list[str]:
+    """The modules whose import turned the GIL back on in any of ``rows``' workers (the rows'
+    ``gil_reenabled_by``, read defensively: older rows lack it), in order, without repeats."""
+    return list(
+        dict.fromkeys(m for r in rows for m in (getattr(r, "gil_reenabled_by", None) or ()))
+    )
+
+
+def classify(rows: list[Row], interpreter: Mapping | None = None) -> str | None:
     """The task type of one (workload, python)'s rows, a TASK_TYPES key: io or mixed by the
-    sequential run's busy share (CPU/wall), then, for CPU-bound work, the GIL's contention and
-    hold time (gilknocker), then threads' speedup. None without a measured sequential CPU."""
-    seq = _one(rows, BASELINE)
+    sequential run's busy share (CPU/wall); for CPU-bound work, cpu-free-threaded on an
+    ``interpreter`` (its ``interpreters`` entry) running without the GIL (:func:`gil_off`) when
+    no row's import turned it back on; otherwise the GIL's contention and hold time
+    (gilknocker), then threads' speedup. None without a measured sequential CPU."""
+    seq = ok_row(rows, BASELINE)
     if seq is None or seq.cpu_util is None:
         return None
     busy = busy_share(seq)
@@ -101,6 +138,8 @@ def classify(rows: list[Row]) -> str | None:
         return "io"
     if busy < CPU_UTIL:
         return "mixed"
+    if gil_off(interpreter) and not gil_reenabled_by(rows):
+        return "cpu-free-threaded"  # threads' speedup says nothing about C code here
     # The GIL's own state, seen from inside the sequential run, comes first: unlike a speedup it
     # does not depend on how two runs fared on a machine whose load changes between them.
     c = seq.gil_contention
@@ -131,17 +170,18 @@ def busy_share(seq: Row) -> float:
     return seq.cpu_s / runnable
 
 
-def recommend(rows: list[Row], cores: int | None = None) -> Recommendation | None:
+def recommend(
+    rows: list[Row], cores: int | None = None, interpreter: Mapping | None = None
+) -> Recommendation | None:
     """The verdict for the rows of one (workload, python); None without a measured sequential
-    row. ``cores``: the usable cores, said next to a core-bound strategy's speedup."""
-    seq = _one(rows, BASELINE)
+    row. ``cores``: the usable cores, said next to a core-bound strategy's speedup;
+    ``interpreter``: the rows' ``interpreters`` entry (see :func:`classify`)."""
+    seq = ok_row(rows, BASELINE)
     if seq is None:
         return None
     ok = [r for r in rows if r.status == "ok" and r.samples_s and r is not seq]
     # Simplest first: by strategy order, then fewer workers.
-    ok.sort(
-        key=lambda r: (NAMES.index(r.strategy) if r.strategy in NAMES else len(NAMES), r.workers)
-    )
+    ok.sort(key=lambda r: (strategy_registry.sort_key(r.strategy), r.workers))
     winners = [r for r in ok if faster(r, seq)]
     chosen = seq
     for candidate in winners:
@@ -151,7 +191,7 @@ def recommend(rows: list[Row], cores: int | None = None) -> Recommendation | Non
     else:
         if winners:  # every winner is beaten by another: take the fastest
             chosen = max(winners, key=lambda r: r.speedup or 0)
-    classification = classify(rows)
+    classification = classify(rows, interpreter)
     return Recommendation(
         workload=seq.workload,
         python=seq.python,
@@ -163,17 +203,27 @@ def recommend(rows: list[Row], cores: int | None = None) -> Recommendation | Non
     )
 
 
-def recommend_all(rows: Iterable[Row], cores: int | None = None) -> list[Recommendation]:
-    """One verdict per (workload, python) among ``rows`` that has a measured sequential row."""
+def recommend_all(
+    rows: Iterable[Row], cores: int | None = None, interpreters: Iterable[Mapping] = ()
+) -> list[Recommendation]:
+    """One verdict per (workload, python) among ``rows`` that has a measured sequential row;
+    ``interpreters``: the document's entries, matched to rows by ``label``."""
+    by_label = {i.get("label"): i for i in interpreters}
     groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for r in rows:
         groups[(r.workload, r.python)].append(r)
-    return [rec for group in groups.values() if (rec := recommend(group, cores))]
+    return [
+        rec
+        for (_, python), group in groups.items()
+        if (rec := recommend(group, cores, by_label.get(python)))
+    ]
 
 
 def task_table(recommendations: list[dict]) -> list[dict]:
     """The post's table, "Task type | Best tool | Why", filled from this machine's verdicts
-    (``recommendations`` as the results JSON has them: dicts, see ``Recommendation``)."""
+    (``recommendations`` as the results JSON has them: dicts, see ``Recommendation``). With
+    several interpreters, each measurement names its own."""
+    several = len({rec["python"] for rec in recommendations}) > 1
     by_type: dict[str, list[dict]] = defaultdict(list)
     for rec in recommendations:
         if rec["classification"]:
@@ -185,7 +235,7 @@ def task_table(recommendations: list[dict]) -> list[dict]:
             continue
         tools = _most_chosen(recs)
         measured = "; ".join(
-            f"{r['workload']} {r['strategy']}"
+            f"{r['workload']}{' on ' + r['python'] if several else ''} {r['strategy']}"
             + (f" x{r['workers']}" if r["workers"] > 1 else "")
             + f" {r['speedup']:.2f}x"
             for r in recs
@@ -242,7 +292,7 @@ def _why(chosen: Row, seq: Row, others: list[Row], cores: int | None) -> str:
         head = "nothing beats sequential by a significant 10%"
         per_task = seq.wall_s["median"] / seq.tasks if seq.wall_s else None
         if per_task is not None and per_task < DISPATCH_BOUND_S:
-            head += f" (a task takes {_duration(per_task)}, less than handing it to a pool costs)"
+            head += f" (a task takes {duration(per_task)}, less than handing it to a pool costs)"
     else:
         lo, hi = chosen.speedup_ci95 or (chosen.speedup, chosen.speedup)
         gil = (
@@ -269,13 +319,17 @@ def _evidence(r: Row, with_workers: bool) -> str:
     return text
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """Seconds as a why sentence says them: '250 µs', '12.3 ms', '0.539 s', '1.42 s'."""
     if seconds < 1e-3:
         return f"{seconds * 1e6:.0f} µs"
-    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+    if seconds < 0.1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.3f} s" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def _one(rows: list[Row], strategy: str) -> Row | None:
+def ok_row(rows: list[Row], strategy: str) -> Row | None:
+    """The first of ``rows`` with ``strategy`` that ran ok and has samples, or None."""
     return next(
         (r for r in rows if r.strategy == strategy and r.status == "ok" and r.samples_s), None
     )

@@ -20,11 +20,14 @@ from typing import Any
 from gilbench.documents import kind_of, load
 from gilbench.report.format import (
     COMPARE_FIELDS,
+    CROSS_RULE,
     MISSING,
     RECOMMENDATION_COLUMNS,
     RESULT_COLUMNS,
     WEB_COLUMNS,
     Column,
+    cross_interpreter_columns,
+    cross_interpreter_rows,
     csv_fields,
     fmt_seconds,
     pick,
@@ -145,6 +148,18 @@ def _md_run(doc: Mapping[str, Any]) -> list[str]:
     recs = _rows(doc.get("recommendations"))
     if recs:
         lines += ["**Verdict**", "", *md_columns(RECOMMENDATION_COLUMNS, recs), ""]
+    across = cross_interpreter_rows(doc)
+    if across:
+        lines += [
+            "**Across interpreters**",
+            "",
+            *md_columns(cross_interpreter_columns(across), across),
+            "",
+            *(f"- {md_cell(r.get('workload'))}: {md_cell(r.get('why'))}" for r in across),
+            "",
+            md_cell(CROSS_RULE),
+            "",
+        ]
     return lines + md_columns(RESULT_COLUMNS, _rows(doc.get("results")))
 
 

@@ -5,8 +5,10 @@ Markdown export, ``gilbench compare`` and the web lab's table all take their tex
 
 Numbers: :data:`MISSING` for anything absent, seconds (:func:`fmt_seconds`), milliseconds of
 latency (:func:`fmt_ms`), factors with their 95% interval (:func:`fmt_factor`,
-:func:`fmt_ci`), percentages (:func:`fmt_pct`), the speedup band that decides good/bad
-colouring (:func:`speedup_band`), the classification labels (from ``analysis.recommend``).
+:func:`fmt_ci`), percentages (:func:`fmt_pct`) and signed changes (:func:`fmt_change`,
+:func:`fmt_change_ci`), the speedup band that decides good/bad colouring
+(:func:`speedup_band`), the classification labels (from ``analysis.recommend``), and what build
+an interpreter entry is (:func:`interpreter_kind`: free-threaded, GIL off or PYTHON_GIL=1).
 
 Rows (hyperfine's ``export/markup.rs`` idea): a table is a tuple of :class:`Column`; a column
 turns a row into a :data:`Cell`, a few :class:`Span` of text, each with a *tone* (``""``,
@@ -108,6 +110,21 @@ def fmt_pct(value: object) -> str:
     return MISSING if v is None else f"{v * 100:.0f}%"
 
 
+def fmt_change(value: object) -> str:
+    """A relative change, signed, as a percentage: 0.24 -> '+24%', -0.05 -> '-5%'; None -> '—'."""
+    v = as_number(value)
+    return MISSING if v is None else f"{v * 100:+.0f}%"
+
+
+def fmt_change_ci(value: object) -> str:
+    """A ``[low, high]`` interval of changes -> '+5% to +28%'; anything else -> ''."""
+    if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
+        low, high = as_number(value[0]), as_number(value[1])
+        if low is not None and high is not None:
+            return f"{fmt_change(low)} to {fmt_change(high)}"
+    return ""
+
+
 def fmt_num(value: object, digits: int = 2) -> str:
     """A number with ``digits`` decimals and thousands separators (ints stay whole).
 
@@ -142,6 +159,29 @@ def classification_help(code: object) -> str:
     if not code or str(code) not in TASK_TYPES:
         return ""
     return f"{TASK_TYPES[str(code)]}: {GIL_FACTS[str(code)]}"
+
+
+def interpreter_kind(entry: Mapping[str, Any]) -> str:
+    """What build an ``interpreters`` entry runs, to label it: 'free-threaded, GIL off',
+    'free-threaded, PYTHON_GIL=1' (or 'free-threaded, GIL on' when not set that way), or ''
+    for a default (GIL) build."""
+    if not entry.get("free_threaded_build"):
+        return ""
+    if entry.get("gil_enabled") is False:
+        return "free-threaded, GIL off"
+    env = entry.get("env") if isinstance(entry.get("env"), Mapping) else {}
+    return f"free-threaded, {'PYTHON_GIL=1' if env.get('PYTHON_GIL') == '1' else 'GIL on'}"
+
+
+def interpreter_kinds(doc: Mapping[str, Any]) -> dict[str, str]:
+    """label -> :func:`interpreter_kind` for every entry of ``doc["interpreters"]`` (labels of
+    default builds map to '')."""
+    entries = doc.get("interpreters") if isinstance(doc.get("interpreters"), list) else []
+    return {
+        str(e.get("label")): interpreter_kind(e)
+        for e in entries
+        if isinstance(e, Mapping) and e.get("label") is not None
+    }
 
 
 def row_note(row: Mapping[str, Any]) -> str:
@@ -329,6 +369,161 @@ RECOMMENDATION_COLUMNS: tuple[Column, ...] = (
     Column("Why", _value("why", tone="dim"), (field("why"),)),
 )
 """The verdict table: one recommendation per workload and interpreter."""
+
+
+def cross_interpreter_rows(doc: Mapping[str, Any]) -> list[dict]:
+    """``doc["cross_interpreter"]`` (``analysis.interpreters``; [] when absent, as in documents
+    older than it), each entry with ``kinds`` (:func:`interpreter_kinds`) added for its cells."""
+    entries = doc.get("cross_interpreter")
+    kinds = interpreter_kinds(doc)
+    return [
+        {**e, "kinds": kinds}
+        for e in (entries if isinstance(entries, list) else [])
+        if isinstance(e, Mapping)
+    ]
+
+
+def _timing(timing: object, kinds: Mapping[str, str], with_python: bool = True) -> Cell:
+    """A ``cross_interpreter`` timing: '3.13.15t (free-threaded, GIL off) threads x2 0.595 s'."""
+    if not isinstance(timing, Mapping):
+        return text(None)
+    how = Span(
+        f"{timing.get('strategy')} x{timing.get('workers')} {fmt_seconds(timing.get('wall_s'))}"
+    )
+    if not with_python:
+        return (how,)
+    python = str(timing.get("python"))
+    kind = kinds.get(python, "")
+    return (Span(python, "strong"), Span(f" ({kind})" if kind else "", "dim"), Span(" "), how)
+
+
+def _factor_ci(value: object, interval: object) -> Cell:
+    ci = fmt_ci(interval)
+    return (Span(fmt_factor(value)), Span(f" [{ci}]" if ci else "", "dim"))
+
+
+def _lead(row: Row) -> Cell:
+    if as_number(row.get("lead")) is None:
+        return text(None)
+    decided = bool(row.get("decided"))
+    return (
+        *_factor_ci(row.get("lead"), row.get("lead_ci95")),
+        Span(" real" if decided else " within noise", "strong" if decided else "dim"),
+    )
+
+
+def _free_threaded(row: Row) -> list[Mapping[str, Any]]:
+    entries = row.get("free_threaded")
+    return [e for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
+
+
+def _joined(cells: Sequence[Cell]) -> Cell:
+    """Cells one after another, '; ' between them; empty when there are none."""
+    out: list[Span] = []
+    for cell in cells:
+        out += [Span("; ", "dim"), *cell] if out else list(cell)
+    return tuple(out)
+
+
+def _cost(entry: Mapping[str, Any]) -> Cell:
+    cost = entry.get("single_thread_cost")
+    ci = fmt_change_ci(entry.get("single_thread_cost_ci95"))
+    baseline = entry.get("baseline")
+    return (
+        Span(f"{entry.get('python')}: "),
+        Span(fmt_change(cost), "slower" if (as_number(cost) or 0) > 0 else "faster"),
+        Span(f" [{ci}]" if ci else "", "dim"),
+        Span(f" vs {baseline}" if baseline else " (no default build)"),
+    )
+
+
+BEATS_BASELINE = {True: ("faster", "faster"), False: ("slower", "slower")}
+"""A ``beats_baseline`` value -> (word, tone); None: 'within noise', or 'ran with the GIL'."""
+
+
+def _vs_baseline(entry: Mapping[str, Any]) -> Cell:
+    if as_number(entry.get("vs_baseline_best")) is None:
+        return (Span(f"{entry.get('python')}: "), Span(str(entry.get("reason") or MISSING), "dim"))
+    word, tone = BEATS_BASELINE.get(entry.get("beats_baseline"), ("within noise", "dim"))
+    if entry.get("gil_reenabled_by"):
+        word, tone = "ran with the GIL", "error"
+    return (
+        Span(f"{entry.get('python')}: "),
+        *_factor_ci(entry.get("vs_baseline_best"), entry.get("vs_baseline_best_ci95")),
+        Span(f" {word}", tone),
+        Span(", "),
+        *_timing(entry.get("best"), {}, with_python=False),
+        Span(f" vs {entry.get('baseline')} "),
+        *_timing(entry.get("baseline_best"), {}, with_python=False),
+    )
+
+
+def _cross_notes(row: Row) -> Cell:
+    """Why a free-threaded build's figures ran with the GIL, or what limited its threads."""
+    cells: list[Cell] = []
+    for e in _free_threaded(row):
+        if e.get("gil_reenabled_by"):
+            cells.append((Span(f"{e.get('python')}: "), Span(str(e.get("reason")), "error")))
+        elif e.get("limited_by"):
+            cells.append((Span(f"{e.get('python')}: "), Span(str(e["limited_by"]))))
+    return _joined(cells)
+
+
+CROSS_INTERPRETER_COLUMNS: tuple[Column, ...] = (
+    Column("Workload", _value("workload", tone="mono"), (field("workload"),)),
+    Column(
+        "Fastest (any interpreter)",
+        lambda r: _timing(r.get("fastest"), r.get("kinds") or {}),
+        tuple(
+            field(f"fastest_{k}", "fastest", k) for k in ("python", "strategy", "workers", "wall_s")
+        ),
+    ),
+    Column(
+        "Best on another interpreter",
+        lambda r: _timing(r.get("runner_up"), r.get("kinds") or {}),
+        tuple(
+            field(f"runner_up_{k}", "runner_up", k)
+            for k in ("python", "strategy", "workers", "wall_s")
+        ),
+    ),
+    Column(
+        "Lead [95% CI]",
+        _lead,
+        (
+            field("lead"),
+            field("lead_ci95_low", "lead_ci95", 0),
+            field("lead_ci95_high", "lead_ci95", 1),
+            field("decided"),
+        ),
+    ),
+    Column(
+        "Free-threaded: sequential cost [95% CI]",
+        lambda r: _joined([_cost(e) for e in _free_threaded(r)]),
+    ),
+    Column(
+        "Free-threaded best vs default build's best",
+        lambda r: _joined([_vs_baseline(e) for e in _free_threaded(r)]),
+    ),
+    Column("Notes", _cross_notes),
+    Column("Why", _value("why"), (field("why"),), shown=False),
+)
+"""The verdict across interpreters: one row per workload measured on several
+(:func:`cross_interpreter_rows`). Show them through :func:`cross_interpreter_columns`."""
+
+
+CROSS_RULE = (
+    "A lead is real when it is at least 10% and its 95% interval lies above 1. Sequential cost: "
+    "the free-threaded build's sequential median over the default build's, minus 1 (+24% = 24% "
+    "slower on one thread)."
+)
+"""The note under every table across interpreters."""
+
+
+def cross_interpreter_columns(rows: Sequence[Row]) -> list[Column]:
+    """The columns of :data:`CROSS_INTERPRETER_COLUMNS` a table of ``rows`` shows: not CSV-only,
+    and not empty in every row (the free-threaded ones without such a build, Notes without
+    notes)."""
+    return [c for c in CROSS_INTERPRETER_COLUMNS if c.shown and any(c.cell(r) for r in rows)]
 
 
 def _latency(key: str) -> Callable[[Row], Cell]:

@@ -1,10 +1,13 @@
 """One self-contained HTML report from gilbench documents: inline CSS, inline SVG, no JavaScript.
 
-Layout, top to bottom: the verdict table (every recommendation), then per run/bench document and
-workload a speedup-versus-workers chart (one line per strategy, the ideal y = x line) beside
-CPU-utilisation and GIL-contention charts and the results table; per web document RPS and p99
-latency versus concurrency (one pair of charts per server-workers value) and its table; any
-comparison; finally the environment, every warning and the exact command behind each document.
+Layout, top to bottom: the verdict table (every recommendation, then the verdicts across
+interpreters), then per run/bench document: when it ran several interpreters, the interpreters
+side by side (per workload a grouped bar chart of median wall time and a table, under the verdict
+across interpreters); then per workload a speedup-versus-workers chart (one line per strategy,
+the ideal y = x line) beside CPU-utilisation and GIL-contention charts and the results table;
+per web document RPS and p99 latency versus concurrency (one pair of charts per server-workers
+value) and its table; any comparison; finally the environment, every warning and the exact
+command behind each document.
 
 Every string from a document goes through :func:`_e` (``html.escape``) or through the SVG
 builders, which escape their own text. A Content-Security-Policy forbidding scripts is a second
@@ -24,6 +27,7 @@ from gilbench._version import __version__
 from gilbench.documents import kind_of as doc_kind
 from gilbench.documents import load
 from gilbench.report.format import (
+    CROSS_RULE,
     MISSING,
     RECOMMENDATION_COLUMNS,
     RESULT_COLUMNS,
@@ -33,12 +37,17 @@ from gilbench.report.format import (
     Span,
     as_number,
     classification_help,
+    cross_interpreter_columns,
+    cross_interpreter_rows,
     fmt_ci,
     fmt_factor,
     fmt_num,
     fmt_pct,
     fmt_seconds,
+    interpreter_kinds,
     shown_columns,
+    speedup_band,
+    status_cell,
 )
 from gilbench.report.svg import (
     DASHES,
@@ -75,6 +84,7 @@ h2{font-size:21px;margin:44px 0 14px;padding-bottom:6px;border-bottom:1px solid 
 h3{font-size:17px;margin:30px 0 8px}
 h4{font-size:14px;margin:18px 0 6px;color:var(--muted);text-transform:uppercase;
  letter-spacing:.04em}
+h4.mono{text-transform:none;letter-spacing:0;color:var(--ink)}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 p{margin:6px 0 10px}
 code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;
@@ -298,6 +308,14 @@ def _verdict_section(docs: Sequence[Mapping[str, Any]]) -> str:
             "interpreter. A difference counts only when it is significant and at least 10%; "
             "otherwise the simpler strategy is recommended.</p>"
         )
+    across = [{**r, "doc": i} for i, d in enumerate(docs, 1) for r in cross_interpreter_rows(d)]
+    if across:
+        doc_column = Column("Doc", lambda r: (Span(str(r["doc"]), "doc"),), numeric=True)
+        several_docs = len({r["doc"] for r in across}) > 1
+        columns = [doc_column] * several_docs + cross_interpreter_columns(across)
+        parts.append("<h3>Across interpreters: fastest in absolute time</h3>")
+        parts.append(_columns_table(columns, across, "verdict"))
+        parts.append(f'<p class="note">{_e(CROSS_RULE)}</p>')
     claims = [
         (i, text) for i, d in enumerate(docs, 1) if doc_kind(d) == "web" and (text := _web_claim(d))
     ]
@@ -501,6 +519,8 @@ def _run_section(i: int, doc: Mapping[str, Any]) -> str:
         f'<p class="lede">Python {_e(", ".join(pythons))} · {_e(_created(doc))} · '
         f"{_e(len(rows))} result rows</p>",
     ]
+    if len(pythons) > 1:
+        parts.append(_interpreters_section(i, doc, rows, workloads))
     for j, workload in enumerate(workloads, 1):
         w_rows = sorted(
             (r for r in rows if str(r.get("workload")) == workload),
@@ -534,6 +554,139 @@ def _run_section(i: int, doc: Mapping[str, Any]) -> str:
         parts.append("</section>")
     parts.append("</section>")
     return "".join(parts)
+
+
+# -- interpreters side by side ---------------------------------------------------------------------
+
+
+def _python_label(python: str, kinds: Mapping[str, str]) -> str:
+    """'3.13.15t (free-threaded, GIL off)'; a default build's label alone."""
+    kind = kinds.get(python)
+    return f"{python} ({kind})" if kind else python
+
+
+def _interpreters_section(
+    i: int, doc: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], workloads: list[str]
+) -> str:
+    """Per workload, each interpreter's median wall time and speedup for every (strategy,
+    workers), as a grouped bar chart and a table, under the sentence of the verdict across
+    interpreters (``cross_interpreter``; documents older than it show the measurements alone)."""
+    kinds = interpreter_kinds(doc)
+    parts = [
+        f'<section class="workload" id="d{i}-pythons"><h3>Interpreters side by side</h3>',
+        '<p class="note">Median wall time of one pass over the same tasks on each interpreter '
+        "(bold: the fastest); the factor is the speedup against that interpreter's own "
+        "sequential run.</p>",
+    ]
+    by_workload = {str(v.get("workload")): v for v in cross_interpreter_rows(doc)}
+    for workload in workloads:
+        w_rows = [r for r in rows if str(r.get("workload")) == workload]
+        pythons = list(dict.fromkeys(str(r.get("python")) for r in w_rows))
+        if len(pythons) < 2:
+            continue
+        verdict = by_workload.get(workload, {})
+        parts.append(f'<h4 class="mono">{_e(workload)}</h4>')
+        if verdict.get("why"):
+            parts.append(f'<p class="rec">{_e(verdict["why"])}</p>')
+        for ft in _rows(verdict.get("free_threaded")):
+            if ft.get("limited_by"):
+                parts.append(f'<p class="note">{_e(ft.get("python"))}: {_e(ft["limited_by"])}</p>')
+        parts.append(_interpreters_chart(f"{i}/pythons/{workload}", workload, w_rows, kinds))
+        parts.append(_interpreters_table(w_rows, pythons, kinds))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _cells(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, Any], dict[str, Any]]:
+    """(strategy, workers) -> python -> row, in strategy order, then workers."""
+    cells: dict[tuple[str, Any], dict[str, Any]] = {}
+    ordered = sorted(
+        rows, key=lambda r: (_strategy_key(r.get("strategy")), _workers_key(r.get("workers")))
+    )
+    for r in ordered:
+        cells.setdefault((str(r.get("strategy")), r.get("workers")), {})[str(r.get("python"))] = r
+    return cells
+
+
+def _median(row: Mapping[str, Any] | None) -> float | None:
+    ok = row is not None and (row.get("status") or "ok") == "ok"
+    wall = row.get("wall_s") if ok and row is not None else None
+    return as_number(wall.get("median")) if isinstance(wall, Mapping) else None
+
+
+def _interpreters_chart(
+    chart_id: str,
+    workload: str,
+    rows: Sequence[Mapping[str, Any]],
+    kinds: Mapping[str, str],
+) -> str:
+    cells = _cells(rows)
+    pythons = list(dict.fromkeys(str(r.get("python")) for r in rows))
+    categories = [f"{strategy} {TIMES}{workers}" for strategy, workers in cells]
+    series = []
+    for n, python in enumerate(pythons):
+        values = [_median(by_python.get(python)) for by_python in cells.values()]
+        series.append(
+            BarSeries(
+                _python_label(python, kinds),
+                values,
+                PALETTE[n % len(PALETTE)],
+                tooltips=[
+                    f"{_python_label(python, kinds)}, {c}: {fmt_seconds(v)}"
+                    for c, v in zip(categories, values, strict=True)
+                ],
+            )
+        )
+    return bar_chart(
+        chart_id,
+        f"{workload}: median wall time by interpreter (lower is faster)",
+        categories,
+        series,
+        x_label="strategy and workers",
+        y_label="median wall, s",
+        width=960,
+        plot_height=180,
+    )
+
+
+def _interpreters_table(
+    rows: Sequence[Mapping[str, Any]], pythons: list[str], kinds: Mapping[str, str]
+) -> str:
+    cells = _cells(rows)
+    fastest = min((m for r in rows if (m := _median(r)) is not None), default=None)
+    header = [("Strategy", False), ("Workers", True)] + [
+        (_e(p) + (f'<br><span class="note">{_e(kinds[p])}</span>' if kinds.get(p) else ""), True)
+        for p in pythons
+    ]
+    body = []
+    for (strategy, workers), by_python in cells.items():
+        body.append(
+            (
+                "",
+                [_e(strategy), _value(workers)]
+                + [_side_cell(by_python.get(p), fastest) for p in pythons],
+            )
+        )
+    return _table(header, body, "interpreters")
+
+
+def _side_cell(row: Mapping[str, Any] | None, fastest: float | None) -> str:
+    """A row's median wall (bold when it is the workload's fastest) and speedup, or its
+    status and reason."""
+    if row is None:
+        return MISSING
+    median = _median(row)
+    if median is None:
+        reason = str(row.get("reason") or row.get("error") or "").splitlines()
+        return _cell(status_cell(row)) + (
+            f' <span class="note">{_e(reason[0])}</span>' if reason else ""
+        )
+    time = _e(fmt_seconds(median))
+    out = f"<b>{time}</b>" if median == fastest else time
+    speedup = row.get("speedup")
+    if as_number(speedup) is not None and row.get("strategy") != "sequential":
+        out += " " + _span(Span(fmt_factor(speedup, TIMES), speedup_band(speedup)))
+    return out
 
 
 # -- web -------------------------------------------------------------------------------------------

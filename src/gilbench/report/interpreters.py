@@ -1,4 +1,5 @@
-"""Terminal output about interpreters, as pure functions: found here, provisioned, side by side."""
+"""Terminal output about interpreters, as pure functions: found here, provisioned, side by side,
+and the verdict across them."""
 
 from __future__ import annotations
 
@@ -6,8 +7,18 @@ from rich.table import Table
 from rich.text import Text
 
 from gilbench.engine.venvs import requirement_name, requirements
-from gilbench.report.format import MISSING, fmt_factor, fmt_seconds, speedup_band, status_cell
-from gilbench.report.terminal import TONE_STYLE, rich_cell
+from gilbench.report.format import (
+    CROSS_RULE,
+    MISSING,
+    cross_interpreter_columns,
+    cross_interpreter_rows,
+    fmt_factor,
+    fmt_seconds,
+    interpreter_kinds,
+    speedup_band,
+    status_cell,
+)
+from gilbench.report.terminal import TONE_STYLE, rich_cell, rich_table
 
 
 def found_table(rows: list[tuple[str, dict | None, str, str]]) -> Table:
@@ -85,15 +96,36 @@ def side_by_side_table(doc: dict) -> Table | None:
     )
     for col in ("workload", "strategy", "workers"):
         table.add_column(col, justify="right" if col == "workers" else "left")
+    kinds = interpreter_kinds(doc)
     for python in pythons:
         # A long skip reason wraps, not widens.
-        table.add_column(python, overflow="fold", max_width=36)
+        kind = kinds.get(python)
+        table.add_column(f"{python}\n({kind})" if kind else python, overflow="fold", max_width=36)
     cells: dict[tuple, dict[str, dict]] = {}
     for r in doc["results"]:
         cells.setdefault((r["workload"], r["strategy"], r["workers"]), {})[r["python"]] = r
     for (workload, strategy, workers), by_python in cells.items():
         table.add_row(workload, strategy, str(workers), *(_cell(by_python.get(p)) for p in pythons))
     return table
+
+
+def cross_interpreter_table(doc: dict) -> Table | None:
+    """ "Across interpreters": per workload the fastest interpreter and strategy in absolute
+    time, its lead over another interpreter's best, and a free-threaded build's single-thread
+    cost and best against its default build, from ``doc["cross_interpreter"]``
+    (``analysis.interpreters``), each entry's why sentence under it. None when the document
+    has no such entries."""
+    rows = cross_interpreter_rows(doc)
+    if not rows:
+        return None
+    sentences = [f"{r.get('workload')}: {r['why']}" for r in rows if r.get("why")]
+    return rich_table(
+        "Across interpreters: fastest in absolute time (median wall)",
+        cross_interpreter_columns(rows),
+        rows,
+        caption="\n".join([*sentences, CROSS_RULE]),
+        caption_justify="left",
+    )
 
 
 def _cell(row: dict | None) -> Text:
