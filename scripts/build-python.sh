@@ -11,10 +11,12 @@
 #   bash scripts/build-python.sh            # both builds; prints their paths
 #   GILBENCH_PYTHON_VERSION=3.13.5 bash scripts/build-python.sh
 #
-# Result: $CACHE/pythons/<version>/bin/python3 and $CACHE/pythons/<version>t/bin/python3.13t
-# (CACHE = $GILBENCH_CACHE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/gilbench). Idempotent (a build
-# with its stamp is kept) and safe to run concurrently (flock). Exit 0 with both paths printed;
-# exit 1 with the reason on stderr.
+# Result: $ROOT/<version>/bin/python3 and $ROOT/<version>t/bin/python3 (also python3.13t), where
+# ROOT = $GILBENCH_PYTHONS_DIR, else $CACHE/pythons (CACHE = $GILBENCH_CACHE_DIR, else
+# ${XDG_CACHE_HOME:-~/.cache}/gilbench); `gilbench list --pythons` finds them there (the same
+# two variables, engine/environment.py pythons_dir). Idempotent (a build with its stamp is kept)
+# and safe to run concurrently (flock). Exit 0 with both paths printed on stdout, the default
+# build's first; exit 1 with the reason on stderr.
 set -euo pipefail
 
 declare -A SHA256=(
@@ -23,7 +25,7 @@ declare -A SHA256=(
 )
 VERSIONS=("${GILBENCH_PYTHON_VERSION:-3.13.15}" 3.13.5)  # the second: Debian 13's, the fallback
 CACHE=${GILBENCH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gilbench}
-ROOT="$CACHE/pythons"
+ROOT=${GILBENCH_PYTHONS_DIR:-$CACHE/pythons}
 mkdir -p "$ROOT"
 
 say() { echo "build-python: $*" >&2; }

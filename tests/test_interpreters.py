@@ -252,9 +252,10 @@ def test_a_free_threaded_build_becomes_two_variants_default_and_gil_forced(monke
 
 
 def test_both_variants_run_their_trials_with_their_own_environment(monkeypatch):
-    # No free-threaded build can be installed here: a real 3.13 stands in for its binary, so
-    # what is checked is that each variant's PYTHON_GIL reaches its trials (1 is accepted by any
-    # 3.13; 0 would be refused by a GIL build, which is also why the default variant sets it empty).
+    # A real 3.13 stands in for a free-threaded binary (tests/test_freethreaded.py runs a real
+    # one), so what is checked is that each variant's PYTHON_GIL reaches its trials (1 is accepted
+    # by any 3.13; 0 would be refused by a GIL build, which is also why the default variant sets
+    # it empty).
     real = pyenv_python("13")
     recorded_probe(monkeypatch, real_path=real)
     monkeypatch.setattr(
@@ -298,6 +299,21 @@ def test_the_worker_notes_which_import_turned_the_gil_back_on(monkeypatch):
         watch.note() == "GIL re-enabled by importing numpy._core._multiarray_umath "
         "(not declared free-threading-safe): this ran with the GIL"
     )
+    assert watch.reenabled_by() == ["numpy._core._multiarray_umath"]  # the row's gil_reenabled_by
+
+
+def test_a_gil_already_on_when_the_worker_starts_is_not_taken_for_free_threading(monkeypatch):
+    # A free-threaded build whose GIL nobody asked for (PYTHON_GIL unset) is on before gilbench's
+    # code runs: a .pth file or sitecustomize imported an undeclared extension, its warning gone.
+    monkeypatch.setattr(freethreading, "is_free_threaded_build", lambda: True)
+    monkeypatch.setattr(freethreading, "gil_enabled", lambda: True)
+    with warnings.catch_warnings():
+        watch = freethreading.GilWatch()
+    assert watch.reenabled_by() == [freethreading.UNKNOWN_MODULE]
+    assert "before gilbench's worker started" in watch.note()
+    monkeypatch.setattr(freethreading, "is_free_threaded_build", lambda: False)  # a GIL build
+    with warnings.catch_warnings():
+        assert freethreading.GilWatch().reenabled_by() is None
 
 
 # -- what the user sees ----------------------------------------------------------------------------
@@ -310,7 +326,8 @@ def test_list_pythons_shows_the_provisioned_venvs_and_what_each_interpreter_supp
         and "Provisioned venvs" in proc.stdout
         and "strategies" in proc.stdout
     )
-    console = Console(width=400, record=True, file=io.StringIO())
+    # wide enough that no cell folds, whatever other venvs (and their pip errors) the cache holds
+    console = Console(width=3000, record=True, file=io.StringIO())
     console.print(venvs_table([v.to_dict() for v in venvs.provisioned()]))
     shown = console.export_text()
     line = next(line for line in shown.splitlines() if interp["venv"]["path"] in line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.console import Console
 from rich.progress import (
@@ -118,6 +118,16 @@ def _add_measure_options(p: argparse.ArgumentParser) -> None:
     _add_output_options(p)
 
 
+def _add_python_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--python",
+        action="append",
+        metavar="PATH",
+        help="interpreter to run the trials in; repeatable (default: this one); a free-threaded "
+        "build runs twice, GIL off and PYTHON_GIL=1 (docs/interpreters.md)",
+    )
+
+
 def _add_output_options(p: argparse.ArgumentParser, html: bool = True) -> None:
     if html:
         p.add_argument(
@@ -151,12 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="WORKLOAD",
         help="repeatable (default: all); see 'gilbench list'",
     )
-    run.add_argument(
-        "--python",
-        action="append",
-        metavar="PATH",
-        help="interpreter to run the trials in; repeatable (default: this one)",
-    )
+    _add_python_option(run)
     run.add_argument(
         "--count",
         type=positive_int,
@@ -195,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure your own function under every strategy (benchmark before optimizing)",
         description="Measure MODULE:FUNC under every strategy and recommend one. "
         "Defaults: --workers 1,2,4 and twice the usable cores; "
-        "--tasks so that one sequential pass takes about 0.2 s.",
+        "--tasks so that one sequential pass takes about 0.2 s (sized in the first --python; "
+        "every interpreter runs the same tasks).",
     )
     bench.add_argument(
         "target", metavar="MODULE:FUNC", help="a function importable from the current directory"
@@ -213,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
         "a dict (keyword arguments), an (args, kwargs) pair, a tuple (positional) "
         "or one argument",
     )
+    _add_python_option(bench)
     _add_measure_options(bench)
 
     report = sub.add_parser(
@@ -349,8 +356,12 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     return execute(plan, args.json, console)
 
 
-def execute(plan, json_path: str | None, console: Console) -> int:
-    """Run a plan with a progress bar, then print the tables. Shared by run and bench.
+def execute(
+    plan, json_path: str | None, console: Console, interpreters: list[dict] | None = None
+) -> int:
+    """Run a plan with a progress bar, then print the tables. Shared by run and bench
+    (``interpreters``: already expanded and provisioned, as bench's ``prepare`` gives them;
+    None: the session does it for ``plan.pythons``).
 
     Returns EXIT_FAILED when a measurement failed, else EXIT_OK. Raises UsageError for an
     unwritable --json/--html path or an interpreter that cannot run the worker; re-raises
@@ -408,14 +419,13 @@ def execute(plan, json_path: str | None, console: Console) -> int:
             text = f"calibrating {e.workload} to {e.target_s:.2f} s per task"
             progress.update(state["task"], description=text)
         elif isinstance(e, events.VenvStep):
-            from gilbench.report.interpreters import venv_event_text
+            _show_venv_step(
+                e, lambda text: progress.update(state["task"], description=text), progress.console
+            )
 
-            text = venv_event_text(e.to_dict())
-            progress.update(state["task"], description=text)
-            if e.step in ("create", "ready", "removed-stale"):
-                progress.console.print(f"  {text}", markup=False, highlight=False)
-
-    session = Session(plan, on_event=on_event, json_path=json_path, analyse=analyse)
+    session = Session(
+        plan, on_event=on_event, json_path=json_path, analyse=analyse, interpreters=interpreters
+    )
     try:
         with progress:
             doc = session.run().to_dict()
@@ -429,6 +439,17 @@ def execute(plan, json_path: str | None, console: Console) -> int:
     if json_path:
         shown.print(f"results: {json_path}", markup=False, highlight=False)
     return EXIT_FAILED if session.failed else EXIT_OK
+
+
+def _show_venv_step(e, status: Callable[[str], None], console: Console) -> None:
+    """A venv step (``events.VenvStep``) on the progress line; its start, end and clean-up
+    also as lines of their own."""
+    from gilbench.report.interpreters import venv_event_text
+
+    text = venv_event_text(e.to_dict())
+    status(text)
+    if e.step in ("create", "ready", "removed-stale"):
+        console.print(f"  {text}", markup=False, highlight=False)
 
 
 def emit(doc: dict, console: Console, fmt: str | None, html_path: str | None) -> None:
@@ -467,15 +488,17 @@ def _write_text(path: str, text: str) -> None:
 
 
 def print_document(doc: dict, console: Console) -> None:
-    """Print a run or bench document as rich tables: results, interpreters side by side,
-    recommendations (and the task-type table for a run), scaling, then the warnings."""
+    """Print a run or bench document as rich tables: results, interpreters side by side and the
+    verdict across them, recommendations (and the task-type table for a run), scaling, then the
+    warnings."""
     from gilbench.report import terminal
+    from gilbench.report.interpreters import cross_interpreter_table, side_by_side_table
 
     console.print(terminal.results_table(doc))
-    from gilbench.report.interpreters import side_by_side_table
-
     if side := side_by_side_table(doc):
         console.print(side)
+    if across := cross_interpreter_table(doc):
+        console.print(across)
     if doc["recommendations"]:
         console.print(terminal.recommendations_table(doc))
         if doc.get("kind") != "bench":  # one function: the verdict above says it all
@@ -494,11 +517,20 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     from gilbench.engine.results import write_json_atomic
 
     call_args, call_kwargs = userbench.parse_arguments(args.args, args.kwargs)
-    target = userbench.check_target(args.target, call_args, call_kwargs, args.setup)
+    # With --python the function is imported where it will run (by the probe), not here.
+    target = userbench.check_target(
+        args.target, call_args, call_kwargs, args.setup, import_here=not args.python
+    )
     strategies = _select_strategies(args.strategy)
     _check_json_path(args.json)
     _check_output_path("--html", args.html)
-    with Console(stderr=True).status(f"calling {target.path} to size the run"):
+    said = f"calling {target.path} to size the run"
+    stderr = Console(stderr=True)
+    with stderr.status(said) as status:
+
+        def on_event(e) -> None:  # only venv steps come before the session
+            _show_venv_step(e, lambda text: status.update(f"{text}; then {said}"), stderr)
+
         prepared = userbench.prepare(
             target,
             strategies,
@@ -509,6 +541,8 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
             samples=args.samples,
             timeout=args.timeout,
             start_method=args.start_method,
+            pythons=args.python,
+            on_event=on_event,
         )
     prepared.plan.html_path, prepared.plan.output_format = args.html, args.format
     if prepared.problem:  # its first call failed: nothing measured, every row says why
@@ -518,7 +552,7 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
         emit(doc, console, args.format, args.html)
         print(f"gilbench: {prepared.problem}", file=sys.stderr)
         return EXIT_FAILED
-    return execute(prepared.plan, args.json, console)
+    return execute(prepared.plan, args.json, console, prepared.interpreters)
 
 
 # -- web ---------------------------------------------------------------------------------------
@@ -603,6 +637,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
             highlight=False,
         )
         return EXIT_OK
+    made = venvs.provisioned()
     wl = Table(title="Workloads", title_justify="left", header_style="bold")
     for col in ("name", "family", "tasks x workers", "size knob", "needs", "what"):
         wl.add_column(col, overflow="fold")
@@ -614,12 +649,24 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         )
         needs = ", ".join(n.name for n in w.needs) or "-"
         missing = w.missing()
+        # other interpreters: what pip could not install in their venvs (gilbench list --pythons)
+        lacking = [
+            v.label
+            for v in made
+            if any(
+                venvs.failed_requirement(n.name, v.failed) for n in w.needs if n.kind == "package"
+            )
+        ]
         wl.add_row(
             w.name,
             w.family,
             f"{w.default_tasks} x {w.default_workers}",
             knob,
-            needs + (f" [red](missing: {missing})[/]" if missing else ""),
+            needs
+            + (f" [red](missing: {missing})[/]" if missing else "")
+            + (
+                f" [yellow](skipped on {', '.join(lacking)}: not installable)[/]" if lacking else ""
+            ),
             w.summary,
         )
     console.print(wl)

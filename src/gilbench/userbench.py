@@ -5,18 +5,22 @@ The flow, shared by the command and the Python API:
 
 1. check the target here, before anything runs: the module imports from the current directory,
    the name exists and is callable, the arguments are JSON (else :class:`BenchInputError`,
-   which the command turns into one line and exit code 2);
-2. probe it in a fresh process (``engine/usercall.py``): run the setup, call the function, time
-   one call, see whether its result pickles and repeats. When that first call raises, hangs past
-   the timeout or ends its own process, nothing else is run: every row carries that failure
-   and the command exits 1, with the results file still written;
-3. size the run: enough tasks that one sequential pass takes about ``PASS_S``;
-4. measure with the same Session as ``gilbench run``, on a Workload built from the function.
+   which the command turns into one line and exit code 2). With ``--python`` the import is
+   checked where the trials run instead, by the probe (step 2);
+2. set up the interpreters as ``gilbench run`` does (``engine/targets.py``: a free-threaded build
+   yields two entries, each non-gilbench interpreter gets its venv) and probe the function in a
+   fresh process of the first one (``engine/usercall.py``): import it, run the setup, call the
+   function, time one call, see whether its result pickles and repeats. When that first call
+   raises, hangs past the timeout or ends its own process, nothing else is run: every row
+   carries that failure and the command exits 1, with the results file still written;
+3. size the run from that probe: enough tasks that one sequential pass takes about ``PASS_S``,
+   the same tasks in every interpreter so their absolute times compare;
+4. measure with the same Session as ``gilbench run``, on a Workload built from the function, and
+   the same analysis (per interpreter, and across interpreters when there are several).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from gilbench.engine import usercall
 from gilbench.errors import UsageError
 from gilbench.strategies import crossing_processes, left_out
 from gilbench.workloads import Call, Workload
@@ -87,6 +92,9 @@ class Prepared:
     probe: Probe
     plan: Any  # engine.session.Plan
     problem: str | None = None  # one line: why nothing was measured
+    # the plan's interpreters as engine.targets expands and provisions them (a run's
+    # ``interpreters`` entries): the Session is given these, the probe ran in the first
+    interpreters: list[dict] = field(default_factory=list)
 
 
 # -- 1. checking the input ---------------------------------------------------------------------
@@ -114,13 +122,21 @@ def _json(flag: str, text: str | None, default: str) -> Any:
 
 
 def check_target(
-    path: str, args: Sequence = (), kwargs: dict | None = None, setup: str | None = None
+    path: str,
+    args: Sequence = (),
+    kwargs: dict | None = None,
+    setup: str | None = None,
+    *,
+    import_here: bool = True,
 ) -> Target:
     """Import the function (and setup) from the current directory and check the arguments are
-    JSON; the checked :class:`Target`. Raises BenchInputError if anything is unusable."""
-    load(path, "function")
+    JSON; the checked :class:`Target`. ``import_here=False`` (the trials run in another
+    interpreter, ``--python``) checks only the paths' form here: the probe imports them there
+    (:func:`prepare`). Raises BenchInputError if anything is unusable."""
+    check = load if import_here else split_path
+    check(path, "function")
     if setup:
-        load(setup, "--setup function")
+        check(setup, "--setup function")
     kwargs = dict(kwargs or {})
     try:
         json.dumps([list(args), kwargs])
@@ -132,37 +148,23 @@ def check_target(
     return Target(path, tuple(args), kwargs, setup)
 
 
-def load(path: str, what: str = "function") -> Callable:
-    """The callable at "module:qualname", imported the way trial processes will import it (the
-    current directory first on sys.path). Raises BenchInputError naming ``what`` when the path
-    is malformed, the import fails or raises, the name is missing or not callable."""
-    module_name, sep, qualname = path.partition(":")
-    if not sep or not module_name or not qualname:
-        raise BenchInputError(f"expected MODULE:FUNC for the {what}, got {path!r}")
-    cwd = os.getcwd()
-    # trial processes find the user's modules from here, so must this check
-    if cwd not in sys.path:
-        sys.path.insert(0, cwd)
+def split_path(path: str, what: str = "function") -> tuple[str, str]:
+    """ "module:qualname" -> (module, qualname). Raises BenchInputError when a part is missing."""
     try:
-        obj: Any = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-            raise BenchInputError(
-                f"no module named {module_name!r} (looked in {cwd} and the Python path)"
-            ) from None
-        raise BenchInputError(f"importing {module_name} failed: {_describe(exc)}") from None
-    except BaseException as exc:  # the module's own code raised (or exited) on import
-        raise BenchInputError(f"importing {module_name} raised {_describe(exc)}") from None
-    for part in qualname.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise BenchInputError(f"module {module_name!r} has no {what} {qualname!r}") from None
-    if not callable(obj):
-        raise BenchInputError(
-            f"{path} is not callable (it is an object of type {type(obj).__name__})"
-        )
-    return obj
+        return usercall.split_path(path, what)
+    except usercall.LoadError as exc:
+        raise BenchInputError(str(exc)) from None
+
+
+def load(path: str, what: str = "function") -> Callable:
+    """The callable at "module:qualname", imported here the way trial processes will import it
+    (the current directory first on sys.path; ``usercall.load``). Raises BenchInputError naming
+    ``what`` when the path is malformed, the import fails or raises, the name is missing or not
+    callable."""
+    try:
+        return usercall.load(path, what, os.getcwd())
+    except usercall.LoadError as exc:
+        raise BenchInputError(str(exc)) from None
 
 
 def path_of(func: Callable | str) -> str:
@@ -194,15 +196,18 @@ def path_of(func: Callable | str) -> str:
 
 
 # -- 2. probing --------------------------------------------------------------------------------
-def probe(target: Target, python: str, timeout: float) -> Probe:
-    """Call the target in a fresh ``python`` process (a probe trial, at most ``timeout`` s):
-    its time per call (seconds) and what it returns, or how it failed. Never raises for what
-    the function does."""
+def probe(target: Target, python: str, timeout: float, env: dict[str, str] | None = None) -> Probe:
+    """Call the target in a fresh ``python`` process (a probe trial, at most ``timeout`` s,
+    ``env`` added to its environment): its time per call (seconds) and what it returns, or how
+    it failed. Never raises for what the function does; raises BenchInputError when the
+    function or setup cannot be imported there (``usercall.load``'s one line)."""
     from gilbench.engine.protocol import TrialSpec
     from gilbench.engine.runner import run_trial
 
     spec = TrialSpec.probe(target.call.to_dict(), setup=target.setup, cwd=os.getcwd())
-    out = run_trial(python, spec, timeout)
+    out = run_trial(python, spec, timeout, env=env)
+    if out.status == "error" and out.where == "load":
+        raise BenchInputError(f"{out.error} (in {python})")
     if out.status != "ok" or out.probe is None:
         return Probe(
             status="timeout" if out.status == "timeout" else "error", error=out.error or out.reason
@@ -264,18 +269,36 @@ def prepare(
     timeout: float = 300.0,
     start_method: str | None = None,
     command: str = "",
-    python: str | None = None,
+    pythons: Sequence[str] | None = None,
+    on_event: Callable[[Event], None] | None = None,
 ) -> Prepared:
-    """Probe the function in ``python`` and build the plan (``requested``: strategies the user
-    named; ``timeout`` in seconds per trial). A failed probe is returned as ``problem``, not
-    raised."""
-    from gilbench.engine.environment import usable_cores
+    """Set up the interpreters, probe the function and build the plan.
+
+    ``pythons`` (default: this interpreter) are expanded and given their venvs as ``gilbench
+    run`` does (``engine.targets``; a free-threaded build yields two entries); ``on_event``
+    receives the venv steps (``events.VenvStep``). The probe, and so the sizing, runs in the
+    first interpreter only: every interpreter then runs the same tasks, so their absolute
+    times compare. ``requested``: strategies the user named; ``timeout``: seconds per trial.
+    A failed probe is returned as ``problem``, not raised. Raises BenchInputError for an
+    interpreter that cannot run gilbench's worker, or a function that does not import in the
+    first one."""
+    from gilbench.engine import environment, targets
+    from gilbench.engine.events import VenvStep
     from gilbench.engine.results import Warning_
     from gilbench.engine.session import Plan
 
-    python = python or sys.executable
-    result = probe(target, python, timeout)
-    workers = list(workers or default_workers(usable_cores()))
+    pythons = list(pythons or [sys.executable])
+    try:
+        interpreters = targets.expand(pythons)
+    except environment.InterpreterError as exc:
+        raise BenchInputError(str(exc)) from None
+    emit = on_event or (lambda e: None)
+    targets.provision(interpreters, [], lambda e: emit(VenvStep.from_dict(e)))
+    first = interpreters[0]
+    if first.get("venv_error"):
+        raise BenchInputError(f"no venv for {first['label']}: {first['venv_error']}")
+    result = probe(target, first["worker_python"], timeout, first["env"])
+    workers = list(workers or default_workers(environment.usable_cores()))
     n_tasks = tasks or choose_tasks(result.per_call_s or PASS_S, workers, quick)
     call = target.call
     workload = Workload(
@@ -306,7 +329,7 @@ def prepare(
     plan = Plan(
         workloads=[workload],
         strategies=list(strategies),
-        pythons=[python],
+        pythons=pythons,
         workers=workers,
         tasks=n_tasks,
         quick=quick,
@@ -322,12 +345,12 @@ def prepare(
         budget_s=None if samples or quick else BUDGET_S,
     )
     problem = None if result.status == "ok" else problem_line(target, result, timeout)
-    return Prepared(target, result, plan, problem)
+    return Prepared(target, result, plan, problem, interpreters)
 
 
 def failed_document(prepared: Prepared):
     """The results ``Document`` when the probe failed: every row carries the failure (or its
-    skip reason), none ran. Raises InterpreterError if the interpreter cannot be probed."""
+    skip reason), none ran; the rows are the first interpreter's, where the probe ran."""
     from gilbench.engine import environment
     from gilbench.engine.results import Document, Row
 
@@ -339,7 +362,7 @@ def failed_document(prepared: Prepared):
         environment=environment.capture(),
         warnings=list(plan.warnings),
     )
-    doc.interpreters = [environment.probe_interpreter(p) for p in plan.pythons]
+    doc.interpreters = prepared.interpreters
     w = plan.workloads[0]
     for strategy, n in plan.trials(w):
         row = Row(w.name, strategy, n, plan.tasks_for(w), doc.interpreters[0]["label"])
@@ -378,12 +401,16 @@ class BenchResult:
         return self.document.get("scaling", [])
 
     def table(self):
-        """The measurements, verdict and scaling as one rich renderable (print it with rich)."""
+        """The measurements, the verdict across interpreters (with several), the verdict and
+        scaling as one rich renderable (print it with rich)."""
         from rich.console import Group
 
         from gilbench.report import terminal
+        from gilbench.report.interpreters import cross_interpreter_table
 
         parts = [terminal.results_table(self.document)]
+        if across := cross_interpreter_table(self.document):
+            parts.append(across)
         if self.document.get("recommendations"):
             parts.append(terminal.recommendations_table(self.document))
         if self.scaling:
@@ -412,6 +439,7 @@ def bench(
     timeout: float = 300.0,
     json_path: str | None = None,
     on_event: Callable[[Event], None] | None = None,
+    pythons: Sequence[str] | None = None,
 ) -> BenchResult:
     """Measure ``func(*args, **kwargs)`` under every strategy and recommend one.
 
@@ -422,6 +450,8 @@ def bench(
     argument.
     ``on_event`` receives the session's progress, typed values from ``gilbench.engine.events``.
     ``timeout`` is seconds per trial process; ``json_path`` is rewritten as results arrive.
+    ``pythons``: interpreters to run the trials in (paths; default this one), as ``gilbench
+    bench --python``: the function must import in each, sized in the first (:func:`prepare`).
     Raises BenchInputError (a ValueError) on bad input.
     """
     from gilbench import strategies as registry
@@ -429,7 +459,13 @@ def bench(
     from gilbench.engine.results import write_json_atomic
     from gilbench.engine.session import Session
 
-    target = check_target(path_of(func), tuple(args), kwargs, path_of(setup) if setup else None)
+    target = check_target(
+        path_of(func),
+        tuple(args),
+        kwargs,
+        path_of(setup) if setup else None,
+        import_here=not pythons,
+    )
     try:
         chosen = registry.select(strategies)
     except ValueError as exc:
@@ -448,16 +484,19 @@ def bench(
         samples=samples,
         timeout=timeout,
         command=command,
+        pythons=pythons,
+        on_event=on_event,
     )
     if prepared.problem:
         doc = failed_document(prepared).to_dict()
         if json_path:
             write_json_atomic(json_path, doc)
         return BenchResult(doc, failed=True, problem=prepared.problem)
-    session = Session(prepared.plan, on_event=on_event, json_path=json_path, analyse=analyse)
+    session = Session(
+        prepared.plan,
+        on_event=on_event,
+        json_path=json_path,
+        analyse=analyse,
+        interpreters=prepared.interpreters,
+    )
     return BenchResult(session.run().to_dict(), failed=session.failed)
-
-
-def _describe(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-    return text.splitlines()[0] if text else type(exc).__name__

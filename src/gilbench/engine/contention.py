@@ -36,6 +36,7 @@ SLEEPING_US = 2_000
 # Below this a pass may end before any sampling routine has: no number rather than a wrong 0.
 MIN_PASS_S = 0.04
 PUBLISH_WAIT_S = 0.05
+NO_GIL = "no GIL in this interpreter"
 
 
 def hold_ms(contention: float) -> float:
@@ -50,12 +51,19 @@ def unmeasurable(strategy: str) -> str | None:
 
     if why := gil_unmeasurable(strategy):  # its workers do not share one GIL (Traits.shares_gil)
         return why
-    is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
-    if is_gil_enabled is not None and not is_gil_enabled():
-        return "no GIL in this interpreter"
+    from gilbench.engine.freethreading import gil_enabled, is_free_threaded_build
+
+    if not gil_enabled():
+        return NO_GIL
     try:
         import gilknocker  # noqa: F401
     except ImportError:
+        if is_free_threaded_build():  # the GIL forced on (PYTHON_GIL=1) or turned back on
+            return (
+                f"gilknocker is not installed here ({PIN} has no free-threaded wheel and "
+                f"building it needs Rust and network access); fix: {sys.executable} -m pip "
+                f"install {PIN} where it can be built"
+            )
         return f"gilknocker is not installed here; fix: {sys.executable} -m pip install {PIN}"
     return None
 
@@ -65,12 +73,17 @@ class Probe:
     right after, ``close()`` at exit. ``reason`` is why nothing is measured, else None."""
 
     def __init__(self, strategy: str, enabled: bool = True):
+        self.strategy = strategy
         self.reason = unmeasurable(strategy) if enabled else "turned off"
         self._knocker = None
 
     def begin(self) -> None:
         """Start gilknocker's ``KnockKnock`` (first pass) or reset its metric; no-op when
-        ``reason`` says contention is not measured. Raises ImportError if gilknocker vanished."""
+        ``reason`` says contention is not measured. A free-threaded build's GIL turned back on
+        since (an import in the warm-up) is measured like any GIL. Raises ImportError if
+        gilknocker vanished."""
+        if self.reason == NO_GIL:
+            self.reason = unmeasurable(self.strategy)
         if self.reason:
             return
         if self._knocker is None:

@@ -9,8 +9,11 @@ import platform
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import psutil
+
+from gilbench.fsio import cache_dir
 
 # Runs inside each target interpreter, so it must work on any CPython >= 3.8.
 _PROBE = r"""
@@ -105,8 +108,18 @@ def _cpu_model() -> str | None:
     return platform.processor() or None
 
 
+def pythons_dir() -> Path:
+    """Where ``scripts/build-python.sh`` puts the interpreters it builds (``<version>`` and
+    ``<version>t``, each with ``bin/python3``): ``$GILBENCH_PYTHONS_DIR``, else
+    ``<cache>/pythons`` (``fsio.cache_dir``). Only the path: it may not exist."""
+    explicit = os.environ.get("GILBENCH_PYTHONS_DIR")
+    return Path(explicit).expanduser() if explicit else cache_dir() / "pythons"
+
+
 def discover_interpreters() -> list[str]:
-    """CPython executables on this machine: this one, PATH, pyenv's and uv's managed ones."""
+    """CPython executables on this machine, as paths (the first of each real file): this one,
+    PATH's, pyenv's and uv's managed ones, and those ``scripts/build-python.sh`` built
+    (:func:`pythons_dir`)."""
     import glob
     import shutil
 
@@ -129,6 +142,7 @@ def discover_interpreters() -> list[str]:
         "~/.local/share/uv/python"
     )
     found += sorted(glob.glob(os.path.join(uv_dir, "cpython-3.*", "bin", "python3*")))
+    found += sorted(glob.glob(os.path.join(pythons_dir(), "*", "bin", "python3")))
     unique: dict[str, str] = {}
     for path in found:
         real = os.path.realpath(path)

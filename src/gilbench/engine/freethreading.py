@@ -55,16 +55,25 @@ def gil_enabled() -> bool:
     return check() if check else True
 
 
+UNKNOWN_MODULE = "?"  # gil_reenabled_by's entry when the GIL came back without a warning naming it
+
+
 class GilWatch:
     """Records, in a worker on a free-threaded build, which imports turned the GIL back on.
 
     Wraps ``warnings.showwarning`` (the warning is still shown) rather than catching warnings,
-    which would swallow the user's own. On a GIL build it does nothing.
+    which would swallow the user's own. On a GIL build it does nothing. Create it before the
+    user's code is imported: what it sees starts there.
     """
 
     def __init__(self) -> None:
         self.active = is_free_threaded_build()
+        # PYTHON_GIL / -X gil left at the build's default (sys.flags.gil is None; 3.13+)
+        default = getattr(sys.flags, "gil", None) is None
         self.off_at_start = self.active and not gil_enabled()
+        # on before anything of ours ran, though nothing asked for it: an import at interpreter
+        # start-up (sitecustomize, a .pth file) turned it on, and its warning is already gone
+        self.on_before_start = self.active and default and not self.off_at_start
         self.modules: list[str] = []
         if self.active:
             warnings.filterwarnings(
@@ -82,19 +91,34 @@ class GilWatch:
 
             warnings.showwarning = showwarning
 
-    def note(self) -> str | None:
-        """What to say on the row, or None when the GIL stayed as it started."""
+    def reenabled_by(self) -> list[str] | None:
+        """The modules whose import turned the GIL back on in this process, in import order
+        (``[UNKNOWN_MODULE]`` when it came back without a warning naming one); None when the
+        GIL was not meant to be off (a GIL build, ``PYTHON_GIL=1``) or stayed off."""
+        if self.on_before_start:
+            return [UNKNOWN_MODULE]
         if not self.off_at_start:
             return None
         if self.modules:
-            names = ", ".join(self.modules)
+            return list(self.modules)
+        return [UNKNOWN_MODULE] if gil_enabled() else None
+
+    def note(self) -> str | None:
+        """What to say on the row, or None when the GIL stayed as it started."""
+        modules = self.reenabled_by()
+        if modules is None:
+            return None
+        if self.on_before_start:
             return (
-                f"GIL re-enabled by importing {names} (not declared free-threading-safe): "
-                "this ran with the GIL"
+                "GIL re-enabled before gilbench's worker started (an import at interpreter "
+                "start-up: sitecustomize or a .pth file): this ran with the GIL"
             )
-        if gil_enabled():
+        if modules == [UNKNOWN_MODULE]:
             return "GIL re-enabled during the run: this ran with the GIL"
-        return None
+        return (
+            f"GIL re-enabled by importing {', '.join(modules)} (not declared "
+            "free-threading-safe): this ran with the GIL"
+        )
 
 
 def join_notes(*notes: str | None) -> str | None:

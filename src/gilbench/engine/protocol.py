@@ -137,6 +137,9 @@ class Done(_Message):
     checksum: str | None = None  # of the last pass's task results; None when not compared
     note: str | None = None  # how it ran, when that differs from the strategy's name
     gil_contention_reason: str | None = None  # why the samples carry no GIL contention
+    # free-threaded build, GIL off at start: the modules whose import turned it back on
+    # (``freethreading.GilWatch.reenabled_by``); None when it stayed as it started
+    gil_reenabled_by: list[str] | None = None
 
 
 @dataclass

@@ -3,6 +3,8 @@
 Schema history (keep in step with DESIGN.md):
 - gilbench/1: first version. Fields beyond the contract (``samples_s``, ``note``,
   ``efficiency``, ``checksum``, ``warnings``, ``command``) are additions readers may ignore.
+- gilbench/1, later: row ``gil_reenabled_by`` (free-threaded builds: the imports that turned
+  the GIL back on).
 """
 
 from __future__ import annotations
@@ -46,6 +48,13 @@ class Row:
     note: str | None = None
     samples_s: list[float] = field(default_factory=list)  # every timed pass's wall time, s
     checksum: str | None = None  # hash of the task results, compared with sequential's
+    # Free-threaded build started with the GIL off: the modules whose import turned it back on
+    # in this row's worker, in import order ("?" when unnamed); the row then ran with the GIL
+    # and is not free-threaded (its note says so too). None: no re-enabled GIL.
+    gil_reenabled_by: list[str] | None = None
+    # processes the code under test started and left running, over all trials; gilbench ended
+    # them at each trial's end (services/lifeline.py) and the note says so
+    leaked_processes: int = 0
 
     def to_dict(self) -> dict:
         """The row as the document's ``results`` item: every field, nested values copied."""

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from gilbench import strategies as strategy_registry
 from gilbench.engine import stats
+from gilbench.engine.freethreading import join_notes
 from gilbench.engine.protocol import Sample
 from gilbench.engine.results import Row, Warning_
 from gilbench.engine.runner import TrialOutcome
@@ -28,6 +29,17 @@ def fold(row: Row, out: TrialOutcome, samples: list[Sample]) -> bool:
     then becomes an ``error``).
     """
     row.status, row.error, row.reason, row.note = out.status, out.error, out.reason, out.note
+    if out.gil_reenabled_by:  # every trial imports the same modules; keep all that were named
+        row.gil_reenabled_by = list(
+            dict.fromkeys([*(row.gil_reenabled_by or ()), *out.gil_reenabled_by])
+        )
+    row.leaked_processes += out.leaked_processes
+    if row.leaked_processes:
+        row.note = join_notes(
+            row.note,
+            f"the code under test left {row.leaked_processes} process(es) running after its "
+            "trials; gilbench ended them",
+        )
     failed = out.status in ("error", "timeout")
     if out.startup_s is not None:
         row.startup_s = (

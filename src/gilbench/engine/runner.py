@@ -1,7 +1,9 @@
 """Parent side of a trial: spawn the worker process, feed it the spec, collect its messages.
 
 The worker runs in its own session; a timeout, a death or a Ctrl-C ends its whole process
-group (pool workers included), so no trial can leave orphans behind.
+group (pool workers included). What the trial started outside that group (the user's code
+may start processes in sessions of their own) is found by the trial's tag and the worker's
+subreaper tree (``services/lifeline.py``), ended, and counted as ``leaked_processes``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -18,7 +21,7 @@ from typing import Protocol
 from gilbench.engine import protocol
 from gilbench.engine.protocol import Message, Probed, Sample, TrialSpec
 from gilbench.jsonlines import DeadlineExceeded, LineReader
-from gilbench.services import _process
+from gilbench.services import _process, lifeline
 
 
 @dataclass
@@ -35,6 +38,12 @@ class TrialOutcome:
     value: int | None = None  # calibrate: the knob's value
     probe: Probed | None = None  # probe: the function's first calls
     gil_contention_reason: str | None = None  # why the samples carry no GIL contention
+    # measure: modules whose import turned a free-threaded build's GIL back on (Done's)
+    gil_reenabled_by: list[str] | None = None
+    where: str | None = None  # status error: setup | load, when it failed before the tasks ran
+    # processes the trial (the user's code) left running outside its process group, ended at
+    # its end (Linux; 0 elsewhere)
+    leaked_processes: int = 0
 
 
 class TrialRunner(Protocol):
@@ -64,12 +73,16 @@ def run_trial(
     message is given to ``on_message`` as it arrives. ``env`` adds to the worker's environment.
     A dict ``spec`` is read by ``TrialSpec.from_dict`` (TypeError / ValueError if malformed).
     A worker that dies is an ``error`` outcome naming the exit code or signal and its last
-    output; the process group is always stopped before returning.
+    output; the process group is always stopped before returning, and every process the trial
+    started elsewhere is ended and counted in ``leaked_processes``.
     """
     if isinstance(spec, dict):
         spec = TrialSpec.from_dict(spec)
     read_fd, write_fd = os.pipe()
-    child_env = _process.child_env({"GILBENCH_RESULT_FD": str(write_fd), **(env or {})})
+    trial_id = uuid.uuid4().hex
+    child_env = _process.child_env(
+        {"GILBENCH_RESULT_FD": str(write_fd), lifeline.TRIAL_ENV: trial_id, **(env or {})}
+    )
     with tempfile.TemporaryFile() as output:
         try:
             proc = _process.spawn(
@@ -79,6 +92,7 @@ def run_trial(
                 stdout=output,
                 stderr=output,
                 pass_fds=(write_fd,),
+                subreaper=True,  # what the user's code orphans stays the worker's to find
             )
         finally:
             os.close(write_fd)
@@ -89,12 +103,24 @@ def run_trial(
             outcome = _collect(proc, read_fd, timeout, on_message)
         finally:
             os.close(read_fd)
-            _process.stop(proc)
+            leaked = _end_trial(proc, trial_id)
+        outcome.leaked_processes = leaked
         if outcome.status == "error" and outcome.error and outcome.error.startswith("worker died"):
             tail = _tail(output)
             if tail:
                 outcome.error += f"; last output: {tail}"
     return outcome
+
+
+def _end_trial(proc: subprocess.Popen, trial_id: str) -> int:
+    """Stop the worker's process group, then end what the trial started outside it (found by
+    the worker's descendants, taken before, and by the trial's tag); returns how many."""
+    seen = []
+    try:
+        seen = lifeline.trial_descendants(proc.pid, trial_id)
+    finally:
+        _process.stop(proc)
+    return lifeline.end_leftovers(trial_id, seen, group=proc.pid)
 
 
 def _collect(
@@ -135,6 +161,7 @@ def _apply(outcome: TrialOutcome, m: Message) -> None:
     elif isinstance(m, protocol.Done):
         outcome.checksum, outcome.note = m.checksum, m.note
         outcome.gil_contention_reason = m.gil_contention_reason
+        outcome.gil_reenabled_by = m.gil_reenabled_by
     elif isinstance(m, protocol.Calibrated):
         outcome.value = m.value
     elif isinstance(m, protocol.Probed):
@@ -142,7 +169,7 @@ def _apply(outcome: TrialOutcome, m: Message) -> None:
     elif isinstance(m, protocol.Skipped):
         outcome.status, outcome.reason = "skipped", m.reason
     elif isinstance(m, protocol.Failed):
-        outcome.status, outcome.error = "error", m.error
+        outcome.status, outcome.error, outcome.where = "error", m.error, m.where
 
 
 def _exit_reason(code: int | None) -> str:

@@ -171,10 +171,20 @@ def missing_reason(w: Workload, interp: dict) -> str | None:
                 f"needs the Python package {need.name!r} in {label} ({interp['path']}); fix: {fix}"
             )
         requirement = venvs.requirement_for(need.name)
-        if requirement and requirement in venv["failed"]:
+        failed = venvs.failed_requirement(need.name, venv["failed"])
+        if failed and interp.get("free_threaded_build"):
+            major, minor = interp["version_info"][:2]
+            abi = f"cp{major}{minor}t"
+            return (
+                f"needs the Python package {need.name!r}: no free-threaded ({abi}) wheel of "
+                f"{requirement} could be installed for {label} "
+                f"(pip: {venv['failed'][failed]}); fix: measure it on a GIL build, or pin "
+                f"a version with {abi} wheels in src/gilbench/worker-requirements.txt"
+            )
+        if failed:
             return (
                 f"needs the Python package {need.name!r}, which pip could not install for {label} "
-                f"({venv['failed'][requirement]}); fix: a version of it that supports "
+                f"({venv['failed'][failed]}); fix: a version of it that supports "
                 f"Python {interp['version']}, in src/gilbench/worker-requirements.txt"
             )
         fix = (

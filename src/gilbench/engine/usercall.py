@@ -7,9 +7,11 @@ Runs in the target interpreter, so only the standard library is used.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import pickle
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gilbench.engine.checksum import checksum
@@ -18,6 +20,53 @@ from gilbench.workloads import Call, resolve
 
 # The probe times calls until this much time has passed (after the first two calls).
 PROBE_S = 0.05
+
+
+class LoadError(ValueError):
+    """The user's function or setup cannot be reached by name: one line saying why."""
+
+
+def split_path(path: str, what: str = "function") -> tuple[str, str]:
+    """ "module:qualname" -> (module, qualname). Raises LoadError naming ``what`` when a part is
+    missing."""
+    module_name, sep, qualname = path.partition(":")
+    if not sep or not module_name or not qualname:
+        raise LoadError(f"expected MODULE:FUNC for the {what}, got {path!r}")
+    return module_name, qualname
+
+
+def load(path: str, what: str = "function", cwd: str | None = None) -> Callable:
+    """The callable at "module:qualname", imported in this interpreter with ``cwd`` (where the
+    user started gilbench) first on sys.path, as trials import it. ``gilbench bench`` checks
+    its input with this, in its own interpreter or, for another ``--python``, in a probe trial
+    there. Raises LoadError naming ``what`` when the path is malformed, the import fails or
+    raises, the name is missing or not callable."""
+    module_name, qualname = split_path(path, what)
+    if cwd and cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    where = f"{cwd} and the Python path" if cwd else "the Python path"
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise LoadError(f"no module named {module_name!r} (looked in {where})") from None
+        raise LoadError(f"importing {module_name} failed: {describe(exc)}") from None
+    except BaseException as exc:  # the module's own code raised (or exited) on import
+        raise LoadError(f"importing {module_name} raised {describe(exc)}") from None
+    for part in qualname.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise LoadError(f"module {module_name!r} has no {what} {qualname!r}") from None
+    if not callable(obj):
+        raise LoadError(f"{path} is not callable (it is an object of type {type(obj).__name__})")
+    return obj
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one line: "Type: message" (its first line), or the type alone."""
+    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def setup_arguments(value: Any) -> tuple[tuple, dict]:

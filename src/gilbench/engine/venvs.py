@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -86,6 +87,13 @@ def requirement_for(package: str) -> str | None:
     """The pinned line of worker-requirements.txt for an import or distribution name, if any."""
     wanted = _normalise(package)
     return next((r for r in requirements() if _normalise(requirement_name(r)) == wanted), None)
+
+
+def failed_requirement(package: str, failed: dict[str, str]) -> str | None:
+    """The pinned requirement providing ``package`` (import or distribution name) when it is
+    among a venv's ``failed`` installs (``Venv.failed``); else None."""
+    requirement = requirement_for(package)
+    return requirement if requirement and requirement in failed else None
 
 
 def is_venv(python: str) -> bool:
@@ -282,11 +290,24 @@ def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
 
 
 def _last_error(done: subprocess.CompletedProcess) -> str:
+    """pip's reason in one line (at most 300 characters): its ``ERROR:`` line; for a source
+    build that failed (pip builds from source only when no wheel fits this Python), that and
+    the build's own first ``error:`` line; else the last line of output."""
     lines = [
         line.strip() for line in (done.stderr or done.stdout or "").splitlines() if line.strip()
     ]
     errors = [line for line in lines if line.startswith("ERROR:")]
-    text = errors[0] if errors else (lines[-1] if lines else f"exit code {done.returncode}")
+    # pip >= 23 says "error: <what-failed>" (one hyphenated word) around a failed build's output
+    said = [line for line in lines if re.fullmatch(r"error: [a-z]+(-[a-z]+)+", line)]
+    if errors:
+        text = errors[0]
+    elif said:
+        build = [line for line in lines if line.startswith("error:") and line not in said]
+        text = f"no wheel for this Python; building from source failed ({said[-1][7:]})" + (
+            f": {build[0]}" if build else ""
+        )
+    else:
+        text = lines[-1] if lines else f"exit code {done.returncode}"
     return text.removeprefix("ERROR:").strip()[:300]
 
 

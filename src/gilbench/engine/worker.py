@@ -144,6 +144,16 @@ def run(spec: TrialSpec, send: Send) -> None:
         return
     # On a free-threaded build: which import, if any, turns the GIL back on (setup's included).
     watch = GilWatch()
+    if spec.mode == "probe":  # gilbench bench checks its input here when this is another Python
+        from gilbench.engine.usercall import LoadError, load
+
+        try:
+            load(call.func, "function", spec.cwd or os.getcwd())
+            if spec.setup:
+                load(spec.setup, "--setup function", spec.cwd or os.getcwd())
+        except LoadError as exc:
+            send(protocol.Failed(str(exc), where="load"))
+            return
     if spec.setup:  # gilbench bench --setup: build the arguments here, once, untimed
         from gilbench.engine.usercall import with_setup
 
@@ -225,7 +235,11 @@ def run_measure(spec: TrialSpec, call, send: Send, watch: GilWatch) -> None:
             queued = run_queue_s(q0)
             send(protocol.Sample(wall, cpu, peak_rss_mb(), queued, **gil.read(wall)))
         digest = checksum(results) if spec.compare_results else None
-        send(protocol.Done(digest, join_notes(strategy.note, watch.note()), gil.reason))
+        send(
+            protocol.Done(
+                digest, join_notes(strategy.note, watch.note()), gil.reason, watch.reenabled_by()
+            )
+        )
     finally:
         strategy.close()
         gil.close()

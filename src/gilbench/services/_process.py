@@ -2,7 +2,10 @@
 
 Every service and trial runs in a new session so that one ``killpg`` ends it and
 everything it forked (pool workers, uvicorn workers), and so that a Ctrl-C in the
-terminal reaches only gilbench, which then stops them in order.
+terminal reaches only gilbench, which then stops them in order. Each is on gilbench's
+lifeline (``services/lifeline.py``) from :func:`spawn` to :func:`stop`: if gilbench dies,
+even by SIGKILL, the child gets a parent-death signal and the watcher ends it and everything
+it started.
 """
 
 from __future__ import annotations
@@ -15,16 +18,36 @@ import time
 from collections.abc import Sequence
 
 from gilbench.jsonlines import DeadlineExceeded, LineReader
+from gilbench.services import lifeline
 
 
 class ServiceError(RuntimeError):
     """A helper process did not start or did not say it was ready."""
 
 
-def spawn(argv: Sequence[str], *, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
-    """Start ``argv`` in a new session (its own process group); ``kwargs`` go to Popen.
-    Raises OSError (e.g. FileNotFoundError) when it cannot be started."""
-    return subprocess.Popen(list(argv), start_new_session=True, env=env, **kwargs)
+def spawn(
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    death_signal: int = signal.SIGKILL,
+    subreaper: bool = False,
+    **kwargs,
+) -> subprocess.Popen:
+    """Start ``argv`` in a new session (its own process group) on gilbench's lifeline:
+    ``death_signal`` is sent to it if gilbench dies (Linux, from the main thread; see
+    ``lifeline.preexec``), its environment (``env``, default this one) carries gilbench's
+    lifeline tag, and its group is registered with the watcher until :func:`stop`. With
+    ``subreaper`` it adopts its orphaned descendants (``PR_SET_CHILD_SUBREAPER``). ``kwargs``
+    go to Popen. Raises OSError (e.g. FileNotFoundError) when it cannot be started."""
+    proc = subprocess.Popen(
+        list(argv),
+        start_new_session=True,
+        env=lifeline.tag_env(env),
+        preexec_fn=lifeline.preexec(death_signal, subreaper),
+        **kwargs,
+    )
+    lifeline.hold(proc)
+    return proc
 
 
 def read_ready_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str:
@@ -82,6 +105,7 @@ def stop(proc: subprocess.Popen, grace: float = 2.0) -> None:
     for stream in (proc.stdout, proc.stderr, proc.stdin):
         if stream is not None:
             stream.close()
+    lifeline.release(proc)
 
 
 def live_members(pgid: int) -> list[int]:

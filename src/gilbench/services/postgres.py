@@ -35,7 +35,7 @@ import time
 from collections.abc import Iterator, Mapping
 from types import TracebackType
 
-from gilbench.services import _process
+from gilbench.services import _process, lifeline
 
 READY_PREFIX = "GILBENCH-POSTGRES-DSN"
 SUPERUSER = "postgres"
@@ -267,8 +267,12 @@ class TempPostgres:
                 f"create it with: {INSTALL_HINT} (or useradd --system {name})"
             ) from None
 
+    def _bases(self) -> list[str]:
+        """The directories a cluster's temporary directory may be made in, in order."""
+        return [self.base_dir] if self.base_dir else [tempfile.gettempdir(), "/tmp"]
+
     def _make_tmpdir(self) -> str:
-        candidates = [self.base_dir] if self.base_dir else [tempfile.gettempdir(), "/tmp"]
+        candidates = self._bases()
         for base in candidates:
             if base is None or not os.path.isdir(base):
                 continue
@@ -311,10 +315,13 @@ class TempPostgres:
             self.bindir = bindir
             self._resolve_user()
             self._stopped = False
+            sweep_stale_clusters(self._bases())
             self.tmpdir = self._make_tmpdir()
             with _LIVE_LOCK:
                 _LIVE.add(self)
             try:
+                _mark_owner(self.tmpdir)
+                lifeline.watch_cluster(self.tmpdir)
                 self._initdb()
                 self._start_server()
             except BaseException:
@@ -350,6 +357,7 @@ class TempPostgres:
                 start_new_session=True,
                 timeout=max(self.startup_timeout, 60.0),
                 check=False,
+                preexec_fn=lifeline.preexec(signal.SIGKILL),  # after the user change
                 **self._popen_user_kwargs(),
             )
         except subprocess.TimeoutExpired as exc:
@@ -395,6 +403,9 @@ class TempPostgres:
                     stderr=subprocess.STDOUT,
                     cwd=self.tmpdir,
                     start_new_session=self.new_session,
+                    # If gilbench dies: SIGQUIT, PostgreSQL's immediate shutdown, which also
+                    # frees its shared memory (SIGKILL would leave that behind).
+                    preexec_fn=lifeline.preexec(signal.SIGQUIT),
                     **kwargs,
                 )
             except OSError as exc:
@@ -520,6 +531,7 @@ class TempPostgres:
                         # e.g. a file the server was still writing: one more try.
                         time.sleep(0.1)
                         shutil.rmtree(self.tmpdir, ignore_errors=True)
+                    lifeline.forget_cluster(self.tmpdir)
                 with _LIVE_LOCK:
                     _LIVE.discard(self)
                 self._stopped = True
@@ -536,6 +548,42 @@ class TempPostgres:
     def __repr__(self) -> str:
         state = "running" if self.proc is not None else "stopped"
         return f"<TempPostgres {state} port={self.port} dir={self.tmpdir}>"
+
+
+def _mark_owner(tmpdir: str) -> None:
+    """Record in ``tmpdir`` which gilbench process made it (its owner tag), so that a later run
+    can tell a cluster left by a killed run from one in use (:func:`sweep_stale_clusters`)."""
+    with open(os.path.join(tmpdir, lifeline.MARKER), "w") as f:
+        f.write(lifeline.owner() + "\n")
+
+
+def sweep_stale_clusters(bases: list[str]) -> list[str]:
+    """Stop and remove the throwaway clusters under ``bases`` (``gilbench-pg-*`` directories)
+    whose marker names a gilbench process that no longer runs and was written by this user;
+    a directory without a marker is left alone (it may be one being made). Says so in one log
+    line per cluster (logger ``gilbench``); returns the directories removed. Linux only."""
+    if not lifeline.available():
+        return []
+    removed = []
+    for base in dict.fromkeys(bases):
+        for tmpdir in glob.glob(os.path.join(glob.escape(base), "gilbench-pg-*")):
+            marker = os.path.join(tmpdir, lifeline.MARKER)
+            try:
+                if os.stat(marker).st_uid != os.geteuid():
+                    continue
+                with open(marker) as f:
+                    owner = f.read().strip()
+            except OSError:
+                continue
+            if not owner or lifeline.owner_alive(owner):
+                continue
+            if lifeline.remove_cluster(tmpdir):
+                removed.append(tmpdir)
+                lifeline.log.warning(
+                    "gilbench: removed a PostgreSQL cluster left running by an earlier gilbench "
+                    f"run that was killed (pid {owner.split('.')[0]}): {tmpdir}"
+                )
+    return removed
 
 
 def _groups_of(user: str):
