@@ -35,6 +35,9 @@ Version history of the format (additions only; readers ignore fields they do not
   now ``loaded-machine`` like the run's, and :func:`load` renames it in older documents.
   A document without ``kind`` is read as the kind its fields show (``web_results``: web;
   ``rows`` and ``summary``: compare; otherwise run).
+- ``gilbench/1``, run and bench: top-level ``cross_interpreter`` (two interpreters or more:
+  fastest in absolute time, the free-threaded single-thread cost), per row
+  ``gil_reenabled_by`` and ``leaked_processes``, classification ``cpu-free-threaded``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Schema history (keep in step with DESIGN.md):
 - gilbench/1: first version. Fields beyond the contract (``samples_s``, ``note``,
   ``efficiency``, ``checksum``, ``warnings``, ``command``) are additions readers may ignore.
 - gilbench/1, later: row ``gil_reenabled_by`` (free-threaded builds: the imports that turned
-  the GIL back on).
+  the GIL back on), ``leaked_processes``; document ``cross_interpreter`` (documents.py has
+  the whole history).
 """
 
 from __future__ import annotations
