@@ -5,6 +5,8 @@ import io
 import json
 import os
 
+import pytest
+
 from conftest import ROOT, run_cli
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
@@ -33,6 +35,52 @@ def test_report_rejects_a_file_that_is_not_gilbench_results(tmp_path):
     proc = run_cli("report", str(bad), "-o", str(tmp_path / "r.html"))
     assert proc.returncode == 2 and "not a gilbench results file" in proc.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def malformed(fault: str) -> str:
+    """A results file with one fault, as text."""
+    with open(os.path.join(FIXTURES, "run-a.json")) as f:
+        doc = json.load(f)
+    if fault == "not JSON":
+        return json.dumps(doc)[:-20]
+    if fault == "results not a list":
+        return json.dumps({"schema": "gilbench/1", "results": "zzz"})  # the issue's file
+    if fault == "row missing a field":
+        del doc["results"][1]["wall_s"]
+    elif fault == "bad status":
+        doc["results"][2]["status"] = "bogus"
+    return json.dumps(doc)
+
+
+FAULTS = {
+    "not JSON": "not JSON: ",
+    "results not a list": "results: 'zzz' is not of type 'array'",
+    "row missing a field": "results[1].wall_s: missing (a required field)",
+    "bad status": "results[2].status: 'bogus' is not one of ",
+}
+
+
+@pytest.mark.parametrize("command", ["report", "compare", "compare --format csv"])
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_malformed_document_is_bad_input_named_in_one_line(tmp_path, command, fault):
+    bad = tmp_path / "results.json"
+    bad.write_text(malformed(fault))
+    good = os.path.join(FIXTURES, "run-b.json")
+    out = tmp_path / "r.html"
+    argv = {
+        "report": ["report", good, "results.json", "-o", str(out)],
+        "compare": ["compare", good, "results.json"],
+        "compare --format csv": ["compare", "results.json", good, "--format", "csv"],
+    }[command]
+    proc = run_cli(*argv, cwd=str(tmp_path))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith(f"gilbench: error: results.json: {FAULTS[fault]}"), proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stdout == "" and not out.exists()
+
+
+def test_a_missing_file_is_bad_input(tmp_path):
+    proc = run_cli("compare", "nope.json", os.path.join(FIXTURES, "run-b.json"), cwd=str(tmp_path))
+    assert (proc.returncode, proc.stderr) == (2, "gilbench: error: nope.json: no such file\n")
 
 
 def test_compare_prints_a_summary_and_exports_markdown():

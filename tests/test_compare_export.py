@@ -37,7 +37,10 @@ def by_key(result: dict) -> dict:
 
 
 def doc(*rows: dict, python: str = "3.11.7") -> dict:
-    """A minimal run document from (strategy, median, stdev, n) rows of workload w."""
+    """A minimal run document, valid against the schema, from rows given as strategy, median,
+    stdev and optionally workload (default w), n, workers and status."""
+    nothing = ("cpu_s", "cpu_util", "speedup", "speedup_ci95", "gil_contention", "max_rss_mb")
+    nothing += ("startup_s", "error", "reason")
     return {
         "schema": "gilbench/1",
         "kind": "run",
@@ -55,13 +58,21 @@ def doc(*rows: dict, python: str = "3.11.7") -> dict:
         ],
         "results": [
             {
-                "workload": "w",
+                "workload": r.get("workload", "w"),
                 "strategy": r["strategy"],
                 "workers": r.get("workers", 1),
                 "tasks": 2,
                 "python": python,
                 "status": r.get("status", "ok"),
-                "wall_s": {"median": r["median"], "stdev": r["stdev"], "n": r.get("n", 5)},
+                "wall_s": {
+                    "median": r["median"],
+                    "mean": r["median"],
+                    "stdev": r["stdev"],
+                    "min": r["median"],
+                    "max": r["median"],
+                    "n": r.get("n", 5),
+                },
+                **dict.fromkeys(nothing),
             }
             for r in rows
         ],
@@ -171,20 +182,21 @@ def test_same_interpreter_matches_on_python_too() -> None:
 
 def test_threshold_boundaries() -> None:
     a = doc(
-        {"strategy": "s", "median": 1.0, "stdev": 0.01},
-        {"strategy": "t", "median": 1.0, "stdev": 0.01},
-        {"strategy": "u", "median": 1.0, "stdev": 0.01, "n": 1},
+        {"strategy": "threads", "median": 1.0, "stdev": 0.01},
+        {"strategy": "processes", "median": 1.0, "stdev": 0.01},
+        {"strategy": "asyncio", "median": 1.0, "stdev": 0.01, "n": 1},
     )
     b = doc(
-        {"strategy": "s", "median": 0.90, "stdev": 0.01},  # exactly 10%: significant
-        {"strategy": "t", "median": 0.91, "stdev": 0.01},  # 9%, intervals apart: not
-        {"strategy": "u", "median": 0.50, "stdev": 0.01, "n": 1},  # one sample: cannot say
+        {"strategy": "threads", "median": 0.90, "stdev": 0.01},  # exactly 10%: significant
+        {"strategy": "processes", "median": 0.91, "stdev": 0.01},  # 9%, intervals apart: not
+        {"strategy": "asyncio", "median": 0.50, "stdev": 0.01, "n": 1},  # one sample: cannot say
         python="3.14.0",
     )
     rows = {r["strategy"]: r for r in compare(a, b)["rows"]}
-    assert rows["s"]["significant"] and rows["s"]["label"] == "1.11x faster"
-    assert not rows["t"]["significant"] and rows["t"]["verdict"] == "unchanged"
-    assert not rows["u"]["significant"] and rows["u"]["note"] == "too few samples to judge"
+    s, t, u = rows["threads"], rows["processes"], rows["asyncio"]
+    assert s["significant"] and s["label"] == "1.11x faster"
+    assert not t["significant"] and t["verdict"] == "unchanged"
+    assert not u["significant"] and u["note"] == "too few samples to judge"
 
 
 def test_compare_rejects_other_documents() -> None:
@@ -192,6 +204,24 @@ def test_compare_rejects_other_documents() -> None:
         compare(load("run-a"), load("web"))
     with pytest.raises(ValueError, match="gilbench/1"):
         compare({"schema": "x"}, load("run-a"))
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (lambda d: d.update(results="zzz"), "results: 'zzz' is not of type 'array'"),
+        (lambda d: d["results"][1].pop("status"), r"results\[1\]\.status: missing"),
+        (lambda d: d["results"][2].update(status="bogus"), r"results\[2\]\.status: 'bogus'"),
+    ],
+    ids=["results not a list", "row missing a field", "bad status"],
+)
+def test_compare_and_export_reject_a_malformed_document_naming_the_field(fault, message) -> None:
+    bad = load("run-a")
+    fault(bad)
+    with pytest.raises(ValueError, match=f"^B: {message}"):
+        compare(load("run-b"), bad)
+    with pytest.raises(ValueError, match=f"^export's input: {message}"):
+        export(bad, "csv")
 
 
 def test_format_compare_lines(result: dict) -> None:
@@ -216,8 +246,11 @@ def test_format_compare_lines(result: dict) -> None:
 
 def test_rich_table_shows_data_literally() -> None:
     a, b = (
-        doc({"strategy": "[bold red]x[/]", "median": 1.0, "stdev": 0.01}),
-        doc({"strategy": "[bold red]x[/]", "median": 0.5, "stdev": 0.01}, python="3.14.0"),
+        doc({"workload": "[bold red]x[/]", "strategy": "threads", "median": 1.0, "stdev": 0.01}),
+        doc(
+            {"workload": "[bold red]x[/]", "strategy": "threads", "median": 0.5, "stdev": 0.01},
+            python="3.14.0",
+        ),
     )
     console = Console(record=True, width=160, color_system=None)
     console.print(compare_table(compare(a, b)))

@@ -264,7 +264,7 @@ def analysed(workload: str = "cpu.count") -> dict:
 def test_the_document_validates_against_the_schema():
     doc = analysed()
     jsonschema.validate(doc, schema_for("run"))
-    assert load(doc, strict=True) == doc
+    assert load(doc) == doc
     (entry,) = doc["cross_interpreter"]
     assert entry["fastest"]["python"] == "3.13.1" and entry["free_threaded"][0]["baseline"]
     assert {r["classification"] for r in doc["recommendations"] if r["python"] == "3.13.1t"} == {

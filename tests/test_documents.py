@@ -75,13 +75,13 @@ def quick_web_document() -> dict:
 def test_recorded_documents_validate_against_their_kind(name: str, kind: str) -> None:
     doc = fixture(name)
     jsonschema.validate(doc, schema_for(kind))
-    assert load(FIXTURES / f"{name}.json", strict=True) == doc
+    assert load(FIXTURES / f"{name}.json") == doc
 
 
 def test_a_quick_web_document_validates() -> None:
     doc = quick_web_document()
     jsonschema.validate(doc, schema_for("web"))
-    assert load(doc, strict=True) is doc
+    assert load(doc) is doc
     # The run's schema does not describe it: one schema per kind.
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, schema_for("run"))
@@ -99,47 +99,122 @@ def test_every_kind_has_a_schema_and_no_other() -> None:
         schema_for("web-app")
 
 
+RUN_TOP = (
+    '"schema": "gilbench/1", "kind": "run", "recommendations": [], '
+    '"environment": {"cpu_count": 2, "cpu_affinity": null, "load_avg_1m": null}, '
+    '"interpreters": [{"label": "3.11.7", "path": "/p", "version": "3.11.7", '
+    '"free_threaded_build": false, "gil_enabled": true}]'
+)
+
+
+def malformed(fault: str) -> str:
+    """run-a.json with one fault, as text."""
+    doc = fixture("run-a")
+    if fault == "results not a list":
+        doc["results"] = "zzz"
+    elif fault == "row missing a field":
+        del doc["results"][1]["status"]
+    elif fault == "bad status":
+        doc["results"][2]["status"] = "bogus"
+    elif fault == "hand-edited row":
+        doc["results"][0]["workers"] = None
+    return json.dumps(doc)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"hello": 1}', "not a gilbench results file (schema gilbench/1)"),
+        ('{"schema": "gilbench/1", "results": "zzz"}', "results: 'zzz' is not of type 'array'"),
+        (malformed("results not a list"), "results: 'zzz' is not of type 'array'"),
+        (malformed("row missing a field"), "results[1].status: missing (a required field)"),
+        (malformed("bad status"), "results[2].status: 'bogus' is not one of ['ok', 'error', "),
+        (malformed("hand-edited row"), "results[0].workers: None is not of type 'integer'"),
+        ('{"hello": 1}', "schema: missing: not a gilbench results file (schema gilbench/1)"),
         ("[1, 2]", "not a gilbench results file (a JSON array, not an object)"),
-        ('{"schema": "pyperf/1.0"}', "found 'pyperf/1.0'"),
-        ('{"schema": "gilbench/1", "kind": "movie"}', "unknown kind 'movie'"),
+        ('{"schema": "pyperf/1.0"}', "schema: 'pyperf/1.0' is not 'gilbench/1': not a gilbench"),
+        ('{"schema": "gilbench/2"}', "schema: 'gilbench/2' is not 'gilbench/1': a gilbench format"),
+        ('{"schema": "gilbench/1", "kind": "movie"}', "kind: unknown kind 'movie' (known: 'run'"),
         (
-            '{"schema": "gilbench/1", "kind": "web", "environment": {}}',
-            "'web_results' is a required",
+            '{"schema": "gilbench/1", "kind": "web", "environment": {"cpu_count": 2, '
+            '"load_avg_1m": null}}',
+            "web_results: missing (a required field)",
         ),
-        (
-            '{"schema": "gilbench/1", "kind": "run", "environment": {}, "interpreters": [], '
-            '"results": {}, "recommendations": []}',
-            "is not of type 'array' (at results)",
-        ),
-        ("{not json", "cannot read"),
+        ("{" + RUN_TOP + ', "results": {}}', "results: {} is not of type 'array'"),
+        ("{" + RUN_TOP + "}", "results: missing (a required field)"),
+        ("{not json", "not JSON: Expecting property name enclosed in double quotes"),
+        ("", "not JSON: Expecting value"),
+        ("\udcff", "not JSON"),  # not UTF-8 at all
     ],
 )
-def test_the_loader_rejects_a_wrong_file_in_one_line(
+def test_the_loader_rejects_a_wrong_file_naming_the_file_and_the_field(
     tmp_path: Path, content: str, message: str
 ) -> None:
     path = tmp_path / "bad.json"
-    path.write_text(content)
+    path.write_bytes(content.encode("utf-8", "surrogateescape"))
     with pytest.raises(ValueError) as caught:
         load(path)
     text = str(caught.value)
-    assert message in text and str(path) in text and "\n" not in text
+    assert text.startswith(f"{path}: {message}") and "\n" not in text and len(text) <= 300, text
 
 
-def test_the_loader_says_a_missing_file_is_missing(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="no such file"):
+def test_the_loader_says_a_missing_or_unreadable_file_is_so(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"nope\.json: no such file$"):
         load(tmp_path / "nope.json")
+    with pytest.raises(ValueError, match=r": cannot read: Is a directory$"):
+        load(tmp_path)
 
 
-def test_rows_are_checked_only_when_strict() -> None:
+def test_a_parsed_document_is_checked_the_same_way_under_its_name() -> None:
+    doc = json.loads(malformed("bad status"))
+    with pytest.raises(ValueError, match=r"^B: results\[2\]\.status: 'bogus' is not one of"):
+        load(doc, "B")
+    with pytest.raises(ValueError, match=r"^document: results\[2\]\.status"):
+        load(doc)
+
+
+def test_the_deepest_fault_is_named_the_others_counted_and_huge_values_cut() -> None:
     doc = fixture("run-a")
-    doc["results"][0]["workers"] = None  # a hand-edited row: the report still renders the rest
-    assert load(doc) is doc
-    with pytest.raises(ValueError, match="at results/0/workers"):
-        load(doc, strict=True)
+    doc["results"][3]["wall_s"]["median"] = -1.0
+    doc["results"][5]["strategy"] = "x" * 10_000
+    doc["environment"] = {"cpu_count": 2, "cpu_affinity": None}  # load_avg_1m missing
+    with pytest.raises(ValueError) as caught:
+        load(doc, "r.json")
+    assert str(caught.value) == (
+        "r.json: results[3].wall_s.median: -1.0 is less than the minimum of 0 (and 2 more problems)"
+    )
+    doc["results"][3]["wall_s"]["median"] = 0.5
+    with pytest.raises(ValueError) as caught:
+        load(doc, "r.json")
+    text = str(caught.value)
+    assert text.startswith("r.json: results[5].strategy: 'xxxxxxxxxxxxxxxx")
+    assert "x...x" in text and "' is not one of ['sequential', " in text
+    assert len(text) < 300 and text.endswith(" (and 1 more problem)")
+
+
+def test_documents_older_gilbench_versions_wrote_still_load() -> None:
+    # 0.1.0 wrote DESIGN.md's contract: no kind, command, created, warnings, scaling or
+    # cross_interpreter, and rows without the later per-row fields.
+    later = ("samples_s", "note", "efficiency", "checksum", "gil_hold_ms", "run_queue_s")
+    later += ("gil_reenabled_by", "leaked_processes")
+    doc = fixture("run-a")
+    for key in ("kind", "command", "created", "gilbench_version", "warnings", "scaling"):
+        doc.pop(key, None)
+    doc.pop("cross_interpreter", None)
+    doc["results"] = [{k: v for k, v in r.items() if k not in later} for r in doc["results"]]
+    assert load(doc) is doc and documents.kind_of(doc) == "run"
+    # A web document from before the later row fields.
+    web = fixture("web")
+    later_web = ("other_cpu_s", "offered_rps", "send_lag_ms_max", "window_s", "attempts")
+    later_web += ("rps_runs", "error")
+    web["web_results"] = [
+        {k: v for k, v in r.items() if k not in later_web} for r in web["web_results"]
+    ]
+    assert load(web) is web
+    # A document in memory, before it is written: tuples are arrays.
+    fresh = fixture("run-a")
+    row = next(r for r in fresh["results"] if r["speedup_ci95"])
+    row["speedup_ci95"] = tuple(row["speedup_ci95"])
+    assert load(fresh) is fresh
 
 
 def test_an_old_web_document_reads_with_the_one_warning_code() -> None:

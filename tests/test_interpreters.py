@@ -2,8 +2,9 @@
 free-threaded builds.
 
 Uses the real pyenv interpreters 3.11, 3.12 and 3.13 (skipped, saying so, only where one is
-absent). Their venvs live in the shared cache (the user's, or GILBENCH_CACHE_DIR): the first run
-on a machine provisions them (a minute or so each), later runs reuse them.
+absent). Their venvs live in the session's private cache (tests/conftest.py, never the user's):
+the first test that needs one provisions it (about 20 s each, from pip's cache), later tests
+reuse it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import glob
 import io
 import json
 import os
+import subprocess
 import sys
 import time
 import warnings
@@ -26,7 +28,7 @@ from gilbench.engine.session import Plan, Session
 from gilbench.report.interpreters import side_by_side_table, venvs_table
 from gilbench.workloads import Call, Need, Workload, get_workload
 
-pytestmark = pytest.mark.timeout(900)  # the first run on a machine provisions three venvs
+pytestmark = pytest.mark.timeout(900)  # the session's first test provisions three venvs
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 TESTS = os.path.join(ROOT, "tests")
@@ -125,6 +127,114 @@ def test_a_half_made_venv_is_made_again(reqs):
 def test_the_interpreter_running_gilbench_needs_no_venv():
     assert not venvs.needs_venv(sys.executable)
     assert venvs.needs_venv(pyenv_python("12"))
+
+
+# -- one interpreter, one identity ----------------------------------------------------------------
+def pythons_own_identity(python: str) -> tuple[str, str]:
+    """What makes an interpreter itself, as it says: its real binary and its environment."""
+    out = subprocess.run(
+        [
+            python,
+            "-c",
+            "import os, sys; print(os.path.realpath(sys.executable)); print(sys.prefix)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    return out[0], out[1]
+
+
+def test_links_to_one_binary_are_one_interpreter_and_a_venv_is_not_its_base(tmp_path):
+    base = pyenv_python("12")
+    bindir = os.path.dirname(base)
+    real = os.path.realpath(base)
+    subprocess.run([real, "-m", "venv", "--without-pip", str(tmp_path / "v")], check=True)
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "py").symlink_to(os.path.join(bindir, "python"))  # a link from elsewhere
+    (links / "venv-py").symlink_to(tmp_path / "v" / "bin" / "python")  # no pyvenv.cfg beside it
+    spellings = [
+        *(os.path.join(bindir, n) for n in ("python", "python3", "python3.12")),
+        str(links / "py"),
+        str(links / "venv-py"),
+        *(str(tmp_path / "v" / "bin" / n) for n in ("python", "python3", "python3.12")),
+    ]
+    canonical = {p: environment.canonical_python(p) for p in spellings}
+    theirs = {p: pythons_own_identity(p) for p in spellings}
+    # Same canonical path exactly when Python itself says same binary, same environment.
+    for a in spellings:
+        for b in spellings:
+            assert (canonical[a] == canonical[b]) == (theirs[a] == theirs[b]), (a, b)
+    assert len(set(canonical.values())) == 2
+    assert {canonical[p] for p in spellings[:5]} == {real}
+    venv_python = canonical[str(tmp_path / "v" / "bin" / "python3")]
+    assert venv_python.startswith(os.path.realpath(tmp_path / "v") + os.sep)
+    assert environment.canonical_python(venv_python) == venv_python  # already canonical
+    assert environment.canonical_python("/no/such/python") == "/no/such/python"  # as given
+
+
+def test_two_spellings_are_one_interpreter_one_venv_and_list_shows_it_once(reqs, monkeypatch):
+    # `gilbench run --python <pyenv>/versions/3.12.1/bin/python` (the `python` link), then the
+    # tests' `python3`: one entry, one venv, one manifest base, one line in `gilbench list`.
+    bindir = os.path.dirname(pyenv_python("12"))
+    spelled, other = os.path.join(bindir, "python"), os.path.join(bindir, "python3")
+    real = os.path.realpath(spelled)
+    [entry] = targets.expand([spelled, other])
+    assert entry["path"] == real and entry["label"] == entry["version"]
+    reqs.write_text("./no-such-project-dir\n")  # fails at once, offline: the venv is still made
+    first = venvs.ensure(spelled, entry["label"], entry["version"])
+    events: list[dict] = []
+    again = venvs.ensure(other, entry["label"], entry["version"], events.append)
+    assert again == first and events == []  # reused: nothing made
+    assert (
+        first.base == real and venvs.venv_path(other, "x").name == venvs.venv_path(real, "x").name
+    )
+    # A manifest an older gilbench wrote records the spelling; it is read as the interpreter.
+    manifest = os.path.join(first.path, venvs.MANIFEST)
+    with open(manifest) as f:
+        data = json.load(f)
+    with open(manifest, "w") as f:
+        json.dump(dict(data, base=spelled), f)
+    assert [v.base for v in venvs.provisioned()] == [real]
+    monkeypatch.setenv("PATH", bindir + os.pathsep + os.environ["PATH"])  # python3 found there too
+    from gilbench.cli import _found_interpreters
+
+    found = [(path, venv) for path, info, _, venv in _found_interpreters() if info]
+    mine = [(path, venv) for path, venv in found if os.path.realpath(path) == real]
+    assert mine == [(real, first.path)]
+
+
+def test_a_damaged_or_foreign_manifest_is_no_venv_not_an_error(reqs):
+    root = venvs.venvs_dir()
+    for name, text in (
+        ("3.12.1-notjson000", "{not json"),
+        ("3.12.1-notanobj00", "[1, 2]"),
+        ("3.12.1-foreign000", json.dumps({"path": "x", "written_by": "a future gilbench"})),
+        (
+            "3.12.1-wrongtype0",
+            json.dumps(
+                dict.fromkeys(
+                    (
+                        "path",
+                        "python",
+                        "base",
+                        "label",
+                        "version",
+                        "requirements_hash",
+                        "created",
+                        "packages",
+                        "failed",
+                    ),
+                    1,
+                )
+            ),
+        ),
+    ):
+        (root / name).mkdir(parents=True)
+        (root / name / venvs.MANIFEST).write_text(text)
+    (root / "3.12.1-halfmade00").mkdir()  # no manifest: an interrupted run
+    assert venvs.provisioned() == []
 
 
 def test_a_package_missing_in_the_target_venv_skips_the_row_with_the_fix():
@@ -331,7 +441,8 @@ def test_list_pythons_shows_the_provisioned_venvs_and_what_each_interpreter_supp
     console.print(venvs_table([v.to_dict() for v in venvs.provisioned()]))
     shown = console.export_text()
     line = next(line for line in shown.splitlines() if interp["venv"]["path"] in line)
-    assert pyenv_python("12") in line and "numpy 2.4.6" in line and "dependencies" in line
+    base = environment.canonical_python(pyenv_python("12"))  # the python3.12 its links reach
+    assert f" {base} " in line and "numpy 2.4.6" in line and "dependencies" in line
 
 
 def test_the_side_by_side_table_has_one_column_per_interpreter():

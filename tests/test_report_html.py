@@ -246,26 +246,32 @@ def test_self_contained() -> None:
 
 
 def test_nulls_unknown_fields_and_several_pythons() -> None:
+    # Every null the schema allows, fields it does not know, a NaN: rendered, not refused.
+    nothing = ("cpu_s", "cpu_util", "speedup_ci95", "gil_contention", "max_rss_mb", "startup_s")
+    nothing += ("error", "reason")
     doc = load("run-a")
     doc["results"].append(
         {
+            **dict.fromkeys(nothing),
             "workload": "cpu.count",
             "strategy": "threads",
             "workers": 2,
+            "tasks": 2,
             "python": "3.14t",
             "status": "ok",
-            "wall_s": {"median": 0.8, "stdev": None, "n": None},
+            "wall_s": {"median": 0.8, "mean": 0.8, "stdev": 0.0, "min": 0.8, "max": 0.8, "n": 1},
             "speedup": 1.8,
-            "cpu_util": None,
-            "gil_contention": None,
             "extra": {"x": 1},
         }
     )
     doc["results"].append(
         {
+            **dict.fromkeys(nothing),
             "workload": "io.sqlite",
             "strategy": "threads",
-            "workers": None,
+            "workers": 1,
+            "tasks": 2,
+            "python": "3.11.7",
             "status": "timeout",
             "wall_s": None,
             "speedup": float("nan"),

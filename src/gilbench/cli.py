@@ -688,10 +688,12 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 
 
 def _found_interpreters() -> list[tuple[str, dict | None, str, str]]:
-    """(path, probe, what it supports, its provisioned venv) for every interpreter found here."""
+    """(path, probe, what it supports, its provisioned venv) for every interpreter found here,
+    each once under its canonical path (``environment.canonical_python``), as venv manifests
+    record their ``base``."""
     from gilbench.engine import environment, targets, venvs
 
-    made = {v.base: v.path for v in venvs.provisioned()}
+    made = {v.base: v.path for v in reversed(venvs.provisioned())}  # the newest venv wins
     rows = []
     for path in environment.discover_interpreters():
         try:
@@ -703,7 +705,11 @@ def _found_interpreters() -> list[tuple[str, dict | None, str, str]]:
         rows.append((path, info, targets.support_summary(info, strategy_registry.NAMES), venv))
     # This one first, then oldest to newest.
     return sorted(
-        rows, key=lambda r: (r[0] != sys.executable, r[1]["version_info"] if r[1] else [0])
+        rows,
+        key=lambda r: (
+            r[0] != environment.canonical_python(sys.executable),
+            r[1]["version_info"] if r[1] else [0],
+        ),
     )
 
 

@@ -15,11 +15,13 @@ compare    ``gilbench compare``        ``rows``, ``only_in_a``, ``only_in_b``
 ``web-app`` (``gilbench web --app``, the user's own app) is planned in DESIGN.md; it gets its
 own kind and schema file when it is written.
 
-Readers go through :func:`load`: it accepts a path or an already parsed dict, checks that it
-is a gilbench document of a known kind and that its top level has that kind's shape, and says
-what is wrong in one line (``ValueError``) otherwise. Rows are checked only with
-``strict=True`` (the tests do): a reader renders an old or hand-edited row as best it can
-rather than refusing the whole file.
+Readers go through :func:`load` (``gilbench report``, ``compare``, ``--format`` export, and
+their Python functions): it accepts a path or an already parsed dict, checks that it is a
+gilbench document of a known kind, validates all of it (top level, every row) against that
+kind's schema, and otherwise raises ``ValueError`` with one line naming the document and the
+field, e.g. ``results.json: results[0].status: 'bogus' is not one of ['ok', 'error', ...]``
+(the CLI prints it and exits 2). The schemas describe every version below, so what an older
+gilbench wrote still loads.
 
 Version history of the format (additions only; readers ignore fields they do not know):
 
@@ -37,7 +39,9 @@ Version history of the format (additions only; readers ignore fields they do not
   ``rows`` and ``summary``: compare; otherwise run).
 - ``gilbench/1``, run and bench: top-level ``cross_interpreter`` (two interpreters or more:
   fastest in absolute time, the free-threaded single-thread cost), per row
-  ``gil_reenabled_by`` and ``leaked_processes``, classification ``cpu-free-threaded``.
+  ``gil_reenabled_by`` and ``leaked_processes``, classification ``cpu-free-threaded``; row
+  status ``pending`` (the file exists from the start of a run; a finished run has none, an
+  interrupted one turns them into ``skipped``, "not run: interrupted").
 """
 
 from __future__ import annotations
@@ -96,76 +100,128 @@ def schema_for(kind: str) -> dict:
     return json.loads(text)
 
 
-def load(
-    source: str | os.PathLike[str] | Mapping[str, Any],
-    name: str | None = None,
-    *,
-    strict: bool = False,
-) -> dict:
-    """Read a gilbench document from a JSON file or take an already parsed one, checked.
+def load(source: str | os.PathLike[str] | Mapping[str, Any], name: str | None = None) -> dict:
+    """Read a gilbench document from a JSON file or take an already parsed one, validated.
 
-    ``source`` is a path or a mapping; ``name`` is how messages call it (default: the path,
-    or "document"). Returns the document as a dict (the same object for a dict without
+    ``source`` is a path or a mapping; ``name`` is how messages call it (default: the path as
+    given, or "document"). Returns the document as a dict (the same object for a dict without
     legacy warning codes; else a shallow copy with them renamed, see
     :data:`LEGACY_WARNING_CODES`).
 
-    Raises ``ValueError`` with a one-line message when the file is missing or not JSON, or
-    the value is not a gilbench document, is of an unknown kind, or its top level does not
-    have its kind's shape (checked with jsonschema's ``Draft202012Validator``; messages are
-    cut to 300 characters). With ``strict``, every row is validated against the schema too.
+    Raises ``ValueError`` with one line, ``<name>: <field>: <what is wrong>`` (the field as a
+    JSON path, e.g. ``results[0].status``; at most 300 characters), when the file is missing,
+    unreadable or not JSON, or the value is not a gilbench document (not an object, ``schema``
+    not :data:`SCHEMA`), is of an unknown kind, or breaks its kind's JSON schema anywhere
+    (jsonschema's draft 2020-12 validator; tuples count as arrays, mappings as objects, as
+    they are written). With several faults, the most specific (deepest) one is named and the
+    rest counted.
     """
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         name = name or path
-        try:
-            with open(path, encoding="utf-8") as f:
-                doc: Any = json.load(f)
-        except FileNotFoundError:
-            raise ValueError(f"no such file: {path}") from None
-        except (OSError, ValueError) as exc:
-            raise ValueError(_one_line(f"cannot read {path}: {exc}")) from None
+        doc = _read_json(path, name)
     else:
         doc, name = source, name or "document"
     if not isinstance(doc, Mapping):
         raise ValueError(
-            f"{name} is not a gilbench results file (a JSON {_json_type(doc)}, not an object)"
+            f"{name}: not a gilbench results file (a JSON {_json_type(doc)}, not an object)"
         )
     if doc.get("schema") != SCHEMA:
-        got = "" if doc.get("schema") is None else f", found {doc['schema']!r}"
-        raise ValueError(_one_line(f"{name} is not a gilbench results file (schema {SCHEMA}{got})"))
+        raise ValueError(_one_line(f"{name}: schema: {_schema_problem(doc.get('schema'))}"))
     if "kind" in doc and doc["kind"] not in KINDS:
+        known = ", ".join(map(repr, KINDS))
         raise ValueError(
-            _one_line(
-                f"{name} is a gilbench document of unknown kind {doc['kind']!r} "
-                f"(known: {', '.join(KINDS)})"
-            )
+            _one_line(f"{name}: kind: unknown kind {_short(doc['kind'])} (known: {known})")
         )
-    kind = kind_of(doc)
-    problem = _problem(doc, kind, strict)
+    problem = _problem(doc, kind_of(doc))
     if problem:
-        raise ValueError(_one_line(f"{name} is not a valid gilbench {kind} document: {problem}"))
+        raise ValueError(_one_line(f"{name}: {problem}"))
     return _upgrade(doc)
 
 
-def _problem(doc: Mapping[str, Any], kind: str, strict: bool) -> str | None:
-    """The first schema violation that matters (top level only unless ``strict``), or None."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import relevance
+def _read_json(path: str, name: str) -> Any:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise ValueError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise ValueError(_one_line(f"{name}: cannot read: {exc.strerror or exc}")) from None
+    try:
+        return json.loads(data)
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8/16/32
+        raise ValueError(_one_line(f"{name}: not JSON: {exc}")) from None
 
-    validator = Draft202012Validator(schema_for(kind))
-    # The shape of the document itself: a missing field, or one of the wrong type (a "results"
-    # that is not a list). What is inside its fields (rows, environment) only when strict.
-    errors = [
-        e
-        for e in validator.iter_errors(doc)
-        if strict or not e.absolute_path or (len(e.absolute_path) == 1 and e.validator == "type")
-    ]
+
+def _schema_problem(found: object) -> str:
+    if found is None:
+        return f"missing: not a gilbench results file (schema {SCHEMA})"
+    if str(found).startswith("gilbench/"):
+        return f"{_short(found)} is not {SCHEMA!r}: a gilbench format this version does not read"
+    return f"{_short(found)} is not {SCHEMA!r}: not a gilbench results file"
+
+
+@cache
+def _validator(kind: str) -> Any:
+    """A draft 2020-12 validator of ``kind``'s schema that takes a document as it is in memory
+    before it is written: tuples are arrays, any mapping is an object."""
+    from jsonschema import Draft202012Validator, validators
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {
+            "array": lambda _, v: isinstance(v, (list, tuple)),
+            "object": lambda _, v: isinstance(v, Mapping),
+        }
+    )
+    cls = validators.extend(Draft202012Validator, type_checker=checker)
+    return cls(schema_for(kind))
+
+
+def _problem(doc: Mapping[str, Any], kind: str) -> str | None:
+    """``<field>: <what is wrong>`` for the deepest schema violation (the first in document
+    order among equals), with how many more there are; None when the document is valid."""
+    errors = list(_validator(kind).iter_errors(doc))
     if not errors:
         return None
-    error = min(errors, key=relevance)
-    where = "/".join(map(str, error.absolute_path))
-    message = error.message if len(error.message) <= 80 else f"{error.validator} check failed"
-    return f"{message} (at {where})" if where else message
+    # Siblings share a parent, so their keys are all ints or all strings: tuples compare.
+    error = min(errors, key=lambda e: (-len(e.absolute_path), tuple(e.absolute_path)))
+    path = list(error.absolute_path)
+    if error.validator == "required":  # name the missing field itself
+        missing = [f for f in error.validator_value if f not in error.instance]
+        path.append(missing[0])
+        message = "missing (a required field)"
+    else:
+        message = error.message
+        shown = repr(error.instance)
+        if message.startswith(shown):  # jsonschema starts with the whole value: shorten it
+            message = _short(error.instance) + message[len(shown) :]
+    others = len(errors) - 1
+    more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
+    where = _json_path(path)
+    return f"{where}: {message}{more}" if where else f"{message}{more}"
+
+
+def _json_path(parts: list[Any]) -> str:
+    """``['results', 0, 'status']`` -> ``results[0].status`` (``['8']`` for a key that is not
+    an identifier)."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).isidentifier():
+            out += f".{part}" if out else str(part)
+        else:
+            out += f"[{str(part)!r}]"
+    return out
+
+
+def _short(value: object) -> str:
+    """``repr(value)``, cut down for a one-line message."""
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxstring, short.maxother, short.maxdict, short.maxlist, short.maxlevel = 40, 40, 3, 3, 2
+    return short.repr(value)
 
 
 def _upgrade(doc: Mapping[str, Any]) -> dict:

@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +29,67 @@ print(json.dumps({
     "version_info": list(sys.version_info[:3]),
 }))
 """
+
+
+VENV_LANDMARK = "pyvenv.cfg"
+"""The file that makes a directory a virtual environment (PEP 405)."""
+
+
+def venv_root(python: str) -> str | None:
+    """The virtual environment the interpreter at ``python`` (a path, or a name on PATH) runs
+    in: the directory holding ``pyvenv.cfg`` beside the executable or one level up, looked for
+    where CPython looks (from the path as invoked, not from its symlinks' target). Returns that
+    directory as an absolute path, or None when ``python`` is not in a venv."""
+    here = os.path.dirname(os.path.abspath(shutil.which(python) or python))
+    for directory in (here, os.path.dirname(here)):
+        if os.path.isfile(os.path.join(directory, VENV_LANDMARK)):
+            return directory
+    return None
+
+
+def canonical_python(python: str) -> str:
+    """The one spelling of an interpreter: paths that run the same binary in the same
+    environment give the same string; the identity gilbench keys interpreters and their venvs
+    by (``targets.expand``, ``venvs.venv_path``, a venv manifest's ``base``, ``gilbench list``).
+
+    The rule follows how CPython finds its environment (``Modules/getpath.py``): it looks for
+    ``pyvenv.cfg`` next to the executable *as invoked*; without one, it finds its prefix
+    (standard library, site-packages) from the executable with every symlink resolved.
+
+    - Outside a venv, every symlink to one binary is that binary: pyenv's
+      ``versions/3.12.1/bin/python`` and ``bin/python3`` (links to ``python3.12``) are both
+      ``versions/3.12.1/bin/python3.12`` (:func:`os.path.realpath`). A link from elsewhere to a
+      venv's ``bin/python`` is also its base binary: no ``pyvenv.cfg`` beside the link.
+    - In a venv, ``bin/python`` is a symlink to the base interpreter, yet it is another
+      environment (its own site-packages): links are followed only while they stay inside the
+      venv's directory, so ``venv/bin/python3`` (a link to ``python``) is ``venv/bin/python``,
+      which stays itself, distinct from the base it points to.
+
+    A bare name (``python3.12``) is looked up on PATH first; a path that does not exist comes
+    back as given (probing it says what is wrong). Hard links and copies are distinct files,
+    hence distinct interpreters.
+    """
+    path = os.path.abspath(shutil.which(python) or python)
+    if not os.path.exists(path):
+        return python
+    root = venv_root(path)
+    if root is None:
+        return os.path.realpath(path)
+    inside = os.path.realpath(root) + os.sep
+    path = _resolve_directory(path)
+    for _ in range(40):  # more hops than that is a link loop
+        if not os.path.islink(path):
+            break
+        target = _resolve_directory(os.path.join(os.path.dirname(path), os.readlink(path)))
+        if not target.startswith(inside):  # the base interpreter: another environment
+            break
+        path = target
+    return path
+
+
+def _resolve_directory(path: str) -> str:
+    """``path`` with the symlinks of its directory resolved, its last component kept."""
+    return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
 
 
 class InterpreterError(RuntimeError):
@@ -117,11 +179,11 @@ def pythons_dir() -> Path:
 
 
 def discover_interpreters() -> list[str]:
-    """CPython executables on this machine, as paths (the first of each real file): this one,
-    PATH's, pyenv's and uv's managed ones, and those ``scripts/build-python.sh`` built
-    (:func:`pythons_dir`)."""
+    """CPython executables on this machine, one canonical path each
+    (:func:`canonical_python`: two links to one binary are one interpreter, a venv is not its
+    base): this one first, then PATH's, pyenv's and uv's managed ones, and those
+    ``scripts/build-python.sh`` built (:func:`pythons_dir`). Only executable files."""
     import glob
-    import shutil
 
     found = [sys.executable]
     for name in (
@@ -143,9 +205,5 @@ def discover_interpreters() -> list[str]:
     )
     found += sorted(glob.glob(os.path.join(uv_dir, "cpython-3.*", "bin", "python3*")))
     found += sorted(glob.glob(os.path.join(pythons_dir(), "*", "bin", "python3")))
-    unique: dict[str, str] = {}
-    for path in found:
-        real = os.path.realpath(path)
-        if os.access(real, os.X_OK) and real not in unique.values():
-            unique[path] = real
-    return list(unique)
+    canonical = (canonical_python(path) for path in found)
+    return [path for path in dict.fromkeys(canonical) if os.access(path, os.X_OK)]

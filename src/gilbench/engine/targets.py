@@ -65,12 +65,19 @@ def support_summary(info: dict, strategies: Iterable[str]) -> str:
 
 def expand(paths: Iterable[str]) -> list[dict]:
     """Probe each interpreter; a free-threaded build becomes two entries. Raises InterpreterError
-    for an interpreter that cannot run gilbench's worker."""
+    for an interpreter that cannot run gilbench's worker (named as the caller spelled it).
+
+    Interpreters are identified by their canonical path (``environment.canonical_python``):
+    two spellings of one (``bin/python`` and ``bin/python3``, links to one binary) are one
+    entry, whose ``path`` is that canonical path; a venv and its base stay two."""
+    spelled: dict[str, str] = {}  # canonical path -> the first spelling given for it
+    for given in paths:
+        spelled.setdefault(environment.canonical_python(given), given)
     out: list[dict] = []
-    for path in dict.fromkeys(paths):
+    for path, given in spelled.items():
         info = environment.probe_interpreter(path)
         if old := too_old(info):
-            raise environment.InterpreterError(f"{path}: {old}")
+            raise environment.InterpreterError(f"{given}: {old}")
         if not info["free_threaded_build"]:
             out.append(_entry(info, {}))
             continue

@@ -4,7 +4,9 @@ need.
 ``gilbench run --python PATH`` runs trials as ``PYTHON -m gilbench.engine.worker``. A bare
 interpreter (a pyenv build, ``python3.13t``) lacks requests, numpy and the rest, so ``ensure``
 gives it a venv once, at ``<cache>/venvs/<label>-<hash>`` where the hash covers the
-interpreter's real path and ``worker-requirements.txt``, and installs those pinned requirements.
+interpreter's canonical path (``environment.canonical_python``: every symlink to one binary is
+one interpreter, so ``bin/python`` and ``bin/python3`` share one venv) and
+``worker-requirements.txt``, and installs those pinned requirements.
 
 State machine of one venv directory: absent -> created (``PYTHON -m venv``) -> packages
 installed (all at once; if that fails, one by one, recording each failure) -> manifest written.
@@ -32,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gilbench.engine.environment import canonical_python, venv_root
 from gilbench.fsio import cache_dir, write_json_atomic
 
 REQUIREMENTS_FILE = Path(__file__).resolve().parent.parent / "worker-requirements.txt"
@@ -50,7 +53,7 @@ class Venv:
 
     path: str
     python: str  # the venv's interpreter: trials run as ``python -m gilbench.engine.worker``
-    base: str  # the interpreter it was made from, as the user named it
+    base: str  # the interpreter it was made from: its canonical path (canonical_python)
     label: str  # the build's label, e.g. "3.13t"
     version: str  # e.g. "3.13.1"
     requirements_hash: str  # the directory name's hash (interpreter path + requirements)
@@ -97,36 +100,42 @@ def failed_requirement(package: str, failed: dict[str, str]) -> str | None:
 
 
 def is_venv(python: str) -> bool:
-    """Whether ``python`` already lives in a virtual environment (its parent's parent has
-    pyvenv.cfg)."""
-    path = shutil.which(python) or python
-    return os.path.isfile(
-        os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(path))), "pyvenv.cfg")
-    )
+    """Whether ``python`` already lives in a virtual environment (``pyvenv.cfg`` beside it or
+    one level up: ``environment.venv_root``)."""
+    return venv_root(python) is not None
 
 
 def needs_venv(python: str) -> bool:
-    """False for the interpreter running gilbench and any interpreter already in a venv: those
-    are used as they are. True for every other one."""
-    path = shutil.which(python) or python
-    return os.path.abspath(path) != os.path.abspath(sys.executable) and not is_venv(path)
+    """False for the interpreter running gilbench (under any spelling of it) and any
+    interpreter already in a venv: those are used as they are. True for every other one."""
+    return canonical_python(python) != canonical_python(sys.executable) and not is_venv(python)
 
 
 def venv_path(base: str, label: str) -> Path:
-    """``<cache>/venvs/<label>-<hash>``: 10 hex digits of SHA-256 over ``base``'s real path
-    and the worker requirements, so a new requirement or interpreter gets a new venv."""
-    real = os.path.realpath(shutil.which(base) or base)
-    digest = hashlib.sha256("\n".join([real, *requirements()]).encode()).hexdigest()[:10]
+    """``<cache>/venvs/<label>-<hash>``: 10 hex digits of SHA-256 over ``base``'s canonical
+    path (for an interpreter outside a venv, its real path) and the worker requirements, so a
+    new requirement or interpreter gets a new venv, and two links to one binary the same."""
+    key = canonical_python(base)
+    digest = hashlib.sha256("\n".join([key, *requirements()]).encode()).hexdigest()[:10]
     return venvs_dir() / f"{label}-{digest}"
 
 
 def load(path: Path) -> Venv | None:
-    """The venv at ``path`` if it is complete (has its manifest) and its interpreter still runs."""
+    """The venv at ``path`` if it is complete (has a manifest of the expected shape) and its
+    interpreter still runs; else None (half-made, foreign or damaged: never an error).
+
+    ``base`` comes back canonical (``canonical_python``), also from manifests that recorded it
+    as the user spelled it (older gilbench)."""
     try:
         data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        venv = Venv(**data)
+    except (OSError, ValueError, TypeError):
         return None
-    venv = Venv(**data)
+    if not all(isinstance(v, str) for v in (venv.path, venv.python, venv.base, venv.created)):
+        return None
+    if not isinstance(venv.packages, dict) or not isinstance(venv.failed, dict):
+        return None
+    venv.base = canonical_python(venv.base)
     return venv if os.access(venv.python, os.X_OK) else None
 
 
@@ -148,10 +157,14 @@ OnEvent = Callable[[Event], None]
 def ensure(base: str, label: str, version: str, on_event: OnEvent | None = None) -> Venv:
     """The venv for ``base``: made and filled the first time (a minute or so), reused afterwards.
 
+    One venv per interpreter, whichever spelling of it ``base`` is (``canonical_python``); the
+    manifest records the canonical path as ``base``.
+
     ``on_event`` receives ``{"type": "venv", "python", "step", "path", ...}`` dicts (see
     ``events.VenvStep``). Raises VenvError when ``-m venv`` fails; pip failures are recorded in
     ``Venv.failed`` (each pip call gives up after PIP_TIMEOUT_S, 900 s)."""
     emit = on_event or (lambda e: None)
+    base = canonical_python(base)
     path = venv_path(base, label)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(
@@ -163,7 +176,7 @@ def ensure(base: str, label: str, version: str, on_event: OnEvent | None = None)
             return venv
         shutil.rmtree(path, ignore_errors=True)  # half-made by an interrupted run
         emit({"type": "venv", "python": label, "step": "create", "path": str(path)})
-        made = _run([shutil.which(base) or base, "-m", "venv", str(path)], timeout=300)
+        made = _run([base, "-m", "venv", str(path)], timeout=300)
         if made.returncode != 0:
             shutil.rmtree(path, ignore_errors=True)
             raise VenvError(
@@ -215,16 +228,16 @@ def ensure(base: str, label: str, version: str, on_event: OnEvent | None = None)
 
 
 def prune_stale(current: Path, base: str) -> list[Path]:
-    """Remove the complete venvs made from ``base``'s interpreter for other requirements; return
-    their paths.
+    """Remove the complete venvs made from ``base``'s interpreter (the same canonical path,
+    whatever spelling made them) for other requirements; return their paths.
 
     A venv another gilbench is making right now (its lock is held) is left alone.
     """
-    real = os.path.realpath(shutil.which(base) or base)
+    key = canonical_python(base)
     removed = []
     for venv in provisioned():
         path = Path(venv.path)
-        if path == current or os.path.realpath(shutil.which(venv.base) or venv.base) != real:
+        if path == current or venv.base != key:  # load() made venv.base canonical
             continue
         lock = path.parent / (path.name + ".lock")
         with open(lock, "w") as f:
