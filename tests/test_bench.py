@@ -266,3 +266,42 @@ def test_a_time_budget_stops_adding_samples_at_three_and_says_so(monkeypatch):
     doc = Session(Plan([w], ["sequential", "threads"], workers=[2], budget_s=0.001)).run()
     assert {r.wall_s["n"] for r in doc.results} == {3}
     assert [x.code for x in doc.warnings if x.code == "fewer-samples"] == ["fewer-samples"]
+
+
+def test_trials_that_cannot_fit_in_the_timeout_are_not_started_and_say_why(tmp_path, no_leftovers):
+    # 200 results of 32 MiB: checking them alone takes seconds, whatever the strategy, so no
+    # trial can fit in 2 s. Before, each of the 5 rows waited out its own timeout.
+    out, timeout = tmp_path / "out.json", 2
+    t0 = time.monotonic()
+    proc = bench(
+        "userfuncs.funcs:big_bytes",
+        "--tasks",
+        "200",
+        *["-s", "sequential", "-s", "threads", "-s", "processes", "--workers", "1,2"],
+        *["--samples", "2", "--timeout", str(timeout), "--json", str(out)],
+    )
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # as for a timeout
+    assert elapsed < 3 * timeout + 3, f"took {elapsed:.1f} s"
+    doc = load(out)
+    jsonschema.validate(doc, SCHEMA)
+    assert len(doc["results"]) == 5
+    for row in doc["results"]:
+        assert row["status"] == "skipped" and row["wall_s"] is None
+        assert row["reason"].startswith("not run: a trial needs at least"), row["reason"]
+        assert f"over --timeout {timeout} s" in row["reason"]
+        assert "+ checking 200 results of 34 MB x" in row["reason"]
+    assert "not run: a trial needs at least" in proc.stdout + proc.stderr
+
+
+def test_the_checksum_reads_bytes_and_text_as_they_are():
+    from gilbench.engine.checksum import checksum
+
+    big = b"x" * (64 << 20)
+    t0 = time.perf_counter()
+    assert checksum([big]) == checksum([bytes(big)])
+    assert time.perf_counter() - t0 < 2  # through repr and JSON it took about 1 s per 64 MiB
+    assert checksum([b"a"]) != checksum([bytearray(b"a")]) != checksum(["a"])
+    assert checksum([memoryview(b"abcdef")[::2]]) == checksum([memoryview(b"ace")])
+    assert checksum([{"b": {1, 2}, "a": b"x"}]) == checksum([{"a": b"x", "b": {2, 1}}])
+    assert checksum([[1, 2]]) != checksum([1, 2]) != checksum([2, 1])

@@ -167,8 +167,12 @@ def test_ctrl_c_stops_everything_within_2_s_and_keeps_valid_json(tmp_path):
         cwd=ROOT,
     )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # wait until io.http is under way: the delay server is up
-        if out.exists() and any(r["workload"] == "io.http" for r in load(out)["results"]):
+    # Wait until io.http is under way: io.sleep is measured (the file lists every planned row from
+    # the start, "pending" until measured), so the delay server is up or starting.
+    while time.monotonic() < deadline:
+        rows = load(out)["results"] if out.exists() else []
+        sleep_rows = [r for r in rows if r["workload"] == "io.sleep"]
+        if sleep_rows and all(r["status"] != "pending" for r in sleep_rows):
             break
         time.sleep(0.2)
     time.sleep(1.0)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import jsonschema
 import psutil
 import pytest
 
@@ -22,6 +23,8 @@ from gilbench.services.postgres import find_pg_bindir
 from gilbench.workloads import Call
 
 TESTS = os.path.join(ROOT, "tests")
+with open(os.path.join(ROOT, "src", "gilbench", "schema.json")) as _f:
+    RUN_SCHEMA = json.load(_f)
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "src"), TESTS]))
 
 pytestmark = [
@@ -145,6 +148,7 @@ def start_owner(*args: str) -> tuple[subprocess.Popen, dict]:
 # -- 1. SIGKILL of gilbench -----------------------------------------------------------------------
 @needs_postgres
 def test_sigkill_of_gilbench_leaves_no_process_and_no_data_directory(tmp_path):
+    """...and a valid results file with every planned row, pending or measured."""
     before = {p.pid for p in gilbench_processes()}
     proc = subprocess.Popen(
         [*GILBENCH, "run", "-w", "io.postgres", "-w", "io.http", "-s", "sequential"]
@@ -185,6 +189,19 @@ def test_sigkill_of_gilbench_leaves_no_process_and_no_data_directory(tmp_path):
                 f"left after {time.monotonic() - killed_at:.1f} s: {left}; "
                 f"directories: {[d for d in dirs if os.path.exists(d)]}"
             ) from None
+        # Written before the services started, rewritten after every trial.
+        doc = json.loads((tmp_path / "r.json").read_text())
+        jsonschema.validate(doc, RUN_SCHEMA)
+        rows = {(r["workload"], r["strategy"], r["workers"]): r["status"] for r in doc["results"]}
+        assert set(rows) == {
+            (w, s, n)
+            for w in ("io.postgres", "io.http")
+            for s, n in (("sequential", 1), ("threads", 2))
+        }, rows
+        # io.postgres was measured before io.http's delay server started; io.http's rows were
+        # in the file, pending, from the start
+        assert set(rows.values()) <= {"pending", "ok"}, rows
+        assert rows[("io.postgres", "sequential", 1)] == "ok", rows
     finally:
         if proc.poll() is None:
             proc.kill()

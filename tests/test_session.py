@@ -7,13 +7,17 @@ budget and the checks against sequential are tested exactly and in milliseconds.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from gilbench.analysis import analyse
 from gilbench.analysis.recommend import Recommendation
 from gilbench.engine import events
+from gilbench.engine.projection import CallCost, least_trial
 from gilbench.engine.protocol import Sample, TrialSpec
 from gilbench.engine.runner import TrialOutcome
 from gilbench.engine.session import QUICK_SAMPLES, Plan, Session
@@ -250,3 +254,148 @@ def test_without_an_analysis_step_the_document_has_no_verdict():
     )
     doc = session.doc.to_dict()
     assert doc["recommendations"] == [] and "scaling" not in doc
+
+
+# -- the results file from the start (issue 14) ----------------------------------------------------
+RUN_SCHEMA = json.loads(
+    (Path(__file__).parents[1] / "src" / "gilbench" / "schema.json").read_text()
+)
+
+
+def test_the_results_file_has_every_row_pending_before_the_first_trial_and_grows_by_trials(
+    tmp_path,
+):
+    path = tmp_path / "r.json"
+    seen: list[list[tuple[str, int, str, int]]] = []
+
+    def script(spec: TrialSpec, n: int) -> TrialOutcome:
+        doc = json.loads(path.read_text())  # what a SIGKILL now would leave
+        jsonschema.validate(doc, RUN_SCHEMA)
+        seen.append(
+            [
+                (r["strategy"], r["workers"], r["status"], r["wall_s"]["n"] if r["wall_s"] else 0)
+                for r in doc["results"]
+            ]
+        )
+        return ok()
+
+    plan = Plan([workload()], ["sequential", "threads", "processes"], workers=[2], samples=2)
+    session = run(plan, ScriptedRunner(script), json_path=str(path))
+    assert seen[0] == [
+        ("sequential", 1, "pending", 0),
+        ("threads", 2, "pending", 0),
+        ("processes", 2, "pending", 0),
+    ]
+    # Saved after every trial: the third trial sees the first two measured.
+    assert seen[2] == [
+        ("sequential", 1, "ok", 1),
+        ("threads", 2, "ok", 1),
+        ("processes", 2, "pending", 0),
+    ]
+    assert len(seen) == 6 and seen[5][2] == ("processes", 2, "ok", 2)  # round 2 runs backwards
+    final = json.loads(path.read_text())
+    assert {r["status"] for r in final["results"]} == {"ok"} and not session.failed
+
+
+def test_rows_that_cannot_run_are_written_skipped_before_any_trial(tmp_path):
+    path = tmp_path / "r.json"
+    statuses: list[dict] = []
+
+    def script(spec: TrialSpec, n: int) -> TrialOutcome:
+        statuses.append(
+            {r["strategy"]: r["status"] for r in json.loads(path.read_text())["results"]}
+        )
+        return ok()
+
+    plan = Plan(
+        [workload()],
+        ["sequential", "threads"],
+        workers=[2],
+        samples=1,
+        skip={"threads": "left out by the plan"},
+    )
+    run(plan, ScriptedRunner(script), json_path=str(path))
+    assert statuses == [{"sequential": "pending", "threads": "skipped"}]
+
+
+def test_an_interrupted_run_says_which_rows_it_did_not_reach(tmp_path):
+    path = tmp_path / "r.json"
+
+    def script(spec: TrialSpec, n: int) -> TrialOutcome:
+        if spec.strategy == "threads":
+            raise KeyboardInterrupt  # Ctrl-C, or SIGTERM through the CLI's handler
+        return ok()
+
+    plan = Plan([workload()], ["sequential", "threads", "processes"], workers=[2], samples=3)
+    session = Session(plan, run_trial=ScriptedRunner(script), interpreters=[interpreter()])
+    session.json_path = str(path)
+    with pytest.raises(KeyboardInterrupt):
+        session.run()
+    doc = json.loads(path.read_text())
+    jsonschema.validate(doc, RUN_SCHEMA)
+    by = {r["strategy"]: r for r in doc["results"]}
+    assert by["sequential"]["status"] == "ok" and by["sequential"]["wall_s"]["n"] == 1
+    for strategy in ("threads", "processes"):
+        assert by[strategy]["status"] == "skipped"
+        assert by[strategy]["reason"] == "not run: interrupted"
+
+
+# -- trials that cannot fit in the timeout (issue 14) ----------------------------------------------
+def test_trials_whose_least_work_exceeds_the_timeout_are_skipped_before_they_start():
+    # Two seconds of waiting per call, no CPU, 0.5 s to check a result: sequential's 4 tasks
+    # need 5 calls one after another (10 s) + 4 checks (2 s), but threads x4 overlaps them
+    # (2 rounds, 4 s + 2 s): sequential is not run, threads is. Processes also pickle each
+    # result, 3 CPU seconds: 8 of them on 4 cores is 6 s, + 2 s of checks.
+    cost = CallCost(call_s=2.0, cpu_s=0.0, checksum_s=0.5, pickle_s=3.0, result_bytes=300_000_000)
+    plan = Plan(
+        [workload()],
+        ["sequential", "threads", "processes"],
+        workers=[4],
+        tasks=4,
+        samples=2,
+        timeout=9.0,
+        call_cost={"3.12.1": cost},
+    )
+
+    def measure(timeout: float) -> tuple[Session, ScriptedRunner]:
+        plan.timeout = timeout
+        runner = ScriptedRunner()
+        session = Session(plan, run_trial=runner, interpreters=[interpreter()])
+        session.doc.environment["usable_cores"] = 4
+        session.run()
+        return session, runner
+
+    session, runner = measure(9.0)
+    by = rows(session)
+    assert set(runner.measured) == {("threads", 4), ("processes", 4)}
+    assert by[("sequential", 1)].status == "skipped" and session.failed  # a timeout, found early
+    assert by[("sequential", 1)].reason == (
+        "not run: a trial needs at least 12 s, over --timeout 9 s (5 rounds of calls x 2.00 s "
+        "(the fastest call) = 10 s + checking 4 results of 300 MB x 0.50 s = 2.00 s: the least "
+        "any strategy must do, by the probe); raise --timeout or lower --tasks"
+    )
+    assert by[("threads", 4)].status == by[("processes", 4)].status == "ok"
+
+    session, runner = measure(7.0)
+    processes = rows(session)[("processes", 4)]
+    assert set(runner.measured) == {("threads", 4)} and processes.status == "skipped"
+    assert "8 calls x 3.00 s CPU with pickling / 4 core(s) = 6.00 s + checking" in (
+        processes.reason
+    )
+    # The probe's figures hold for the interpreter it ran in only.
+    plan.call_cost = {"3.13.0": cost}
+    session, runner = measure(1.0)
+    assert len(set(runner.measured)) == 3 and not session.failed
+
+
+def test_the_least_trial_is_the_longer_of_latency_and_cpu_plus_the_checksums():
+    cost = CallCost(call_s=1.0, cpu_s=1.0, checksum_s=0.25, pickle_s=1.0)
+    seq = least_trial(cost, workers=1, tasks=4, cores=2, crosses_processes=False)
+    assert (seq.rounds, seq.calls, seq.seconds) == (5, 5, 5.0 + 1.0)
+    # 8 workers on 2 cores: 2 rounds of latency, but 12 CPU seconds on 2 cores
+    wide = least_trial(cost, workers=8, tasks=8, cores=2, crosses_processes=False)
+    assert (wide.latency_s, wide.cpu_s, wide.seconds) == (2.0, 8.0, 8.0 + 2.0)
+    crossing = least_trial(
+        cost, workers=8, tasks=8, cores=2, crosses_processes=True, compare_results=False
+    )
+    assert crossing.seconds == 16.0 and crossing.checksum_s == 0.0

@@ -14,7 +14,9 @@ The flow, shared by the command and the Python API:
    raises, hangs past the timeout or ends its own process, nothing else is run: every row
    carries that failure and the command exits 1, with the results file still written;
 3. size the run from that probe: enough tasks that one sequential pass takes about ``PASS_S``,
-   the same tasks in every interpreter so their absolute times compare;
+   the same tasks in every interpreter so their absolute times compare; and from what one call
+   and its result cost there, skip (and say why) every trial whose least duration exceeds
+   ``--timeout`` instead of waiting it out (``engine/projection.py``);
 4. measure with the same Session as ``gilbench run``, on a Workload built from the function, and
    the same analysis (per interpreter, and across interpreters when there are several).
 """
@@ -33,6 +35,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from gilbench.engine import usercall
+from gilbench.engine.projection import CallCost
 from gilbench.errors import UsageError
 from gilbench.strategies import crossing_processes, left_out
 from gilbench.workloads import Call, Workload
@@ -81,6 +84,9 @@ class Probe:
     calls: int = 0  # calls made
     result_unpicklable: str | None = None  # why the return value cannot be pickled
     deterministic: bool = True  # two calls returned equal results
+    # what one call and its result cost (the fastest seen), from which each trial's least
+    # duration is projected (engine/projection.py); None when the probe failed
+    cost: CallCost | None = None
 
 
 @dataclass
@@ -213,12 +219,16 @@ def probe(target: Target, python: str, timeout: float, env: dict[str, str] | Non
             status="timeout" if out.status == "timeout" else "error", error=out.error or out.reason
         )
     found = out.probe
+    measured = (found.fastest_call_s, found.fastest_call_cpu_s, found.checksum_s)
     return Probe(
         "ok",
         per_call_s=found.per_call_s,
         calls=found.calls,
         result_unpicklable=found.result_unpicklable,
         deterministic=found.deterministic,
+        cost=CallCost(*measured, found.pickle_s, found.result_bytes)
+        if None not in measured
+        else None,
     )
 
 
@@ -343,6 +353,7 @@ def prepare(
         skip=skip,
         warnings=warnings,
         budget_s=None if samples or quick else BUDGET_S,
+        call_cost={first["label"]: result.cost} if result.cost else {},
     )
     problem = None if result.status == "ok" else problem_line(target, result, timeout)
     return Prepared(target, result, plan, problem, interpreters)

@@ -117,3 +117,9 @@ NOT_CALLABLE = 42
 def varies() -> float:
     """A different result on every call (a timestamp)."""
     return time.perf_counter()
+
+
+def big_bytes(mib: int = 32) -> bytes:
+    """A fresh result of ``mib`` MiB: each costs gilbench a checksum, and a pickle where results
+    cross processes (issue 14: 300 MB made every trial time out)."""
+    return b"x" * (mib << 20)

@@ -177,6 +177,13 @@ class Probed(_Message):
     calls: int  # calls made, the untimed first one included
     result_unpicklable: str | None = None  # why the result cannot cross a process boundary
     deterministic: bool = True  # two calls returned equal results (by checksum)
+    # What one call and its result cost, the fastest seen (``projection.CallCost``): a trial's
+    # least duration is projected from these before it starts. None: not measured.
+    fastest_call_s: float | None = None  # wall seconds of the fastest timed call
+    fastest_call_cpu_s: float | None = None  # CPU seconds (all threads) of the least CPU call
+    checksum_s: float | None = None  # seconds to checksum one result (faster of two)
+    pickle_s: float | None = None  # seconds to pickle one result (None: it cannot be)
+    result_bytes: int | None = None  # size of one pickled result, bytes
 
 
 Message = Startup | Sample | Done | Skipped | Failed | Calibrated | Probed

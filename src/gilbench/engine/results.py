@@ -6,6 +6,8 @@ Schema history (keep in step with DESIGN.md):
 - gilbench/1, later: row ``gil_reenabled_by`` (free-threaded builds: the imports that turned
   the GIL back on), ``leaked_processes``; document ``cross_interpreter`` (documents.py has
   the whole history).
+- gilbench/1, later: row status ``pending``, in the file a run writes before and while it
+  measures (engine/session.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ class Row:
     workers: int
     tasks: int
     python: str  # the interpreter's label
-    status: str = "ok"  # ok | error | timeout | skipped
+    # ok | error | timeout | skipped | pending (not measured yet: only in a file written
+    # mid-run; a run that ends leaves none, an interrupted one skips them, "not run: ...")
+    status: str = "ok"
     # seconds of one pass over all tasks: median, mean, stdev, min, max, n (stats.summarize)
     wall_s: dict | None = None
     cpu_s: float | None = None  # median CPU seconds (process + children) of one pass

@@ -10,6 +10,10 @@ analysis, the injected ``analyse`` step; saving, ``results``.
 The session owns every process it starts (services and trial workers) and stops them all on
 any exit, Ctrl-C included. It reports progress through typed events (``events``) and never
 prints.
+
+The results file exists from the start: written as soon as the interpreters are known (before
+any venv, service or trial) with every planned row ``pending``, then rewritten atomically after
+every trial, so even a SIGKILL loses at most the trial under way.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gilbench import strategies as strategy_registry
-from gilbench.engine import environment, prepare, runner, targets
+from gilbench.engine import environment, prepare, projection, runner, targets
 from gilbench.engine import rows as rowfold
 from gilbench.engine.events import (
     Event,
@@ -46,6 +50,8 @@ from gilbench.workloads import Workload
 DEFAULT_SAMPLES = 5
 QUICK_SAMPLES = 3
 DEFAULT_TIMEOUT_S = 300.0
+# A row's status until its first trial: only a document written mid-run shows it.
+PENDING = "pending"
 
 
 @dataclass
@@ -82,6 +88,9 @@ class Plan:
     # run --quick: asyncio only for workloads with a native coroutine (elsewhere it is threads
     # via to_thread)
     native_async_only: bool = False
+    # interpreter label -> what one call costs there (bench's probe): a trial whose least
+    # duration exceeds ``timeout`` is skipped, not started (engine/projection.py)
+    call_cost: dict[str, projection.CallCost] = field(default_factory=dict)
 
     def workers_for(self, w: Workload) -> list[int]:
         """The worker counts to measure ``w`` with: the plan's, else ``w.default_workers``."""
@@ -125,13 +134,15 @@ Analyse = Callable[[Document], None]
 class Session:
     """Runs a :class:`Plan` and builds its results :class:`Document`.
 
-    ``on_event`` receives progress (``engine/events.py``); ``json_path``, if given, is
-    rewritten atomically after every round. ``run_trial`` runs one trial (the real
+    ``on_event`` receives progress (``engine/events.py``); ``json_path``, if given, is written
+    as soon as the interpreters are known (every row ``pending``) and rewritten atomically after
+    every trial and round (see :meth:`run`). ``run_trial`` runs one trial (the real
     ``runner.run_trial`` by default; any :class:`runner.TrialRunner`). ``analyse`` derives the
     document's recommendations and scaling after every round (e.g. ``gilbench.analysis
     .analyse``); None leaves them empty. ``interpreters``: entries as ``targets.expand`` makes
     them, used as given (no probe, no venv); None probes and provisions ``plan.pythons``.
-    After :meth:`run`, ``failed`` says whether a measurement failed (the CLI's exit code 1).
+    After :meth:`run`, ``failed`` says whether a measurement failed (the CLI's exit code 1): an
+    error, a timeout, or a trial not started because it cannot fit in ``plan.timeout``.
     """
 
     def __init__(
@@ -162,6 +173,14 @@ class Session:
     # -- driving -----------------------------------------------------------------------------
     def run(self) -> Document:
         """Measure the whole plan; the document, also saved to ``json_path`` as it grows.
+
+        The file is first written once the interpreters are known, before venvs, services and
+        trials: environment, interpreters and every planned row with status ``pending``. Rows
+        that cannot run (a venv or package missing, a strategy that does not apply, a trial
+        that cannot fit in the timeout) become ``skipped`` as soon as that is known, and the
+        file is rewritten after every trial. A run that ends normally leaves no row pending; one
+        stopped by an exception (Ctrl-C or SIGTERM: KeyboardInterrupt) marks the rows it did
+        not reach ``skipped`` with reason "not run: interrupted", saves, and re-raises.
         Raises environment.InterpreterError for an interpreter that cannot run the worker."""
         plan = self.plan
         if self._given_interpreters is not None:
@@ -171,48 +190,70 @@ class Session:
             self.doc.interpreters = targets.expand(plan.pythons)
         if warning := rowfold.machine_warning(self.doc.environment):
             self.doc.warnings.append(warning)
-        units = sum(len(plan.trials(w)) for w in plan.workloads) * len(self.doc.interpreters)
-        self.on_event(Planned(trials=units, samples=plan.n_samples))
-        if self._given_interpreters is None:  # venvs: slow only the first time
-            targets.provision(
-                self.doc.interpreters,
-                plan.workloads,
-                lambda e: self.on_event(VenvStep.from_dict(e)),
-            )
+        planned = [
+            (interp, w, self._pending_rows(w, interp["label"]))
+            for interp in self.doc.interpreters
+            for w in plan.workloads
+        ]
+        self.doc.results = [row for _, _, rows in planned for row in rows]
+        self.on_event(Planned(trials=len(self.doc.results), samples=plan.n_samples))
         with ExitStack() as stack:
-            services: dict[str, str] = dict(plan.services)
-            # Trials' temporary files go here, removed at the end even if a trial was killed.
-            self._scratch = stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="gilbench-scratch-")
-            )
             try:
-                for interp in self.doc.interpreters:
-                    for w in plan.workloads:
-                        self._run_workload(w, interp, services, stack)
+                self._save()
+                if self._given_interpreters is None:  # venvs: slow only the first time
+                    targets.provision(
+                        self.doc.interpreters,
+                        plan.workloads,
+                        lambda e: self.on_event(VenvStep.from_dict(e)),
+                    )
+                for interp, w, rows in planned:
+                    if why := self._unavailable(w, interp, plan.services):
+                        _skip(rows, why)
+                self._save()
+                services: dict[str, str] = dict(plan.services)
+                # Trials' temporary files go here, removed at the end even if a trial was killed.
+                self._scratch = stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="gilbench-scratch-")
+                )
+                for interp, w, rows in planned:
+                    self._run_workload(w, interp, rows, services, stack)
+            except BaseException as exc:
+                stopped = f"gilbench stopped on {type(exc).__name__}"
+                why = "interrupted" if isinstance(exc, KeyboardInterrupt) else stopped
+                _skip([r for r in self.doc.results if r.status == PENDING], f"not run: {why}")
+                raise
             finally:
                 self.doc.environment["load_avg_1m_end"] = environment.load_avg_1m()
                 self._save()
         return self.doc
 
+    def _pending_rows(self, w: Workload, label: str) -> list[Row]:
+        """One ``pending`` row per (strategy, workers) of ``w`` on the interpreter ``label``."""
+        tasks = self.plan.tasks_for(w)
+        return [Row(w.name, s, n, tasks, label, status=PENDING) for s, n in self.plan.trials(w)]
+
+    def _unavailable(self, w: Workload, interp: dict, services: dict[str, str]) -> str | None:
+        """Why ``w`` cannot run in ``interp`` at all (no venv, a package, program or service
+        missing), known without starting anything; else None."""
+        return targets.missing_reason(w, interp) or w.missing(services, targets.importable(interp))
+
     def _run_workload(
-        self, w: Workload, interp: dict, services: dict[str, str], stack: ExitStack
+        self,
+        w: Workload,
+        interp: dict,
+        rows: list[Row],
+        services: dict[str, str],
+        stack: ExitStack,
     ) -> None:
-        """Measure every (strategy, workers) of one workload, interleaved in rounds.
+        """Measure ``rows``, every (strategy, workers) of one workload, interleaved in rounds.
 
         Each round runs every trial once, one sample each, in a fresh process; rounds alternate
         direction. A shared machine's load drifts over seconds, and interleaving spreads that
         drift over all strategies instead of charging it to whichever ran during the burst.
         """
         plan, label = self.plan, interp["label"]
-        tasks = plan.tasks_for(w)
-        rows = [
-            Row(w.name, strategy, workers, tasks, label) for strategy, workers in plan.trials(w)
-        ]
-        self.doc.results.extend(rows)
-        why_not = (
-            targets.missing_reason(w, interp)
-            or w.missing(services, targets.importable(interp))
-            or prepare.start_services(w, services, stack, self.on_event)
+        why_not = self._unavailable(w, interp, services) or prepare.start_services(
+            w, services, stack, self.on_event
         )
         params: dict[str, Any] = {}
         if not why_not:
@@ -221,8 +262,7 @@ class Session:
             except CalibrationError as exc:
                 why_not, self.failed = str(exc), True
         if why_not:
-            for row in rows:
-                row.status, row.reason = "skipped", why_not
+            _skip(rows, why_not)
             self._update(rows, w.family, final=True)
             for row in rows:
                 self.on_event(RowDone(row))
@@ -230,17 +270,22 @@ class Session:
         call = w.make_call(params, services)
         for row in rows:
             if why := self._known_skip(row.strategy, call, interp):
-                row.status, row.reason = "skipped", why
+                _skip([row], why)
+            elif why := self._over_timeout(row, interp):
+                _skip([row], why)
+                self.failed = True  # not measured for want of time: a timeout, found early
+        self._save()
         samples: dict[int, list[Sample]] = {id(r): [] for r in rows}
         started = time.monotonic()
         for round_no in range(plan.n_samples):
             for row in rows if round_no % 2 == 0 else reversed(rows):
-                if row.status != "ok":
+                if row.status not in (PENDING, "ok"):
                     continue
                 self.on_event(TrialStarted(w.name, row.strategy, row.workers, label, round_no))
                 self._measure_once(row, call, interp, samples[id(row)])
                 if w.note and row.status != "skipped":
                     row.note = f"{row.note}; {w.note}" if row.note else w.note
+                self._save()
             done = round_no + 1
             spent = time.monotonic() - started
             out_of_time = (
@@ -264,6 +309,23 @@ class Session:
                 break
         for row in rows:
             self.on_event(RowDone(row))
+
+    def _over_timeout(self, row: Row, interp: dict) -> str | None:
+        """Why a trial of ``row`` cannot fit in the timeout, from what one call costs in
+        ``interp`` (``plan.call_cost``; ``projection.over_timeout``); None when it may fit or
+        the cost is not known there."""
+        cost = self.plan.call_cost.get(interp["label"])
+        if cost is None:
+            return None
+        return projection.over_timeout(
+            cost,
+            self.plan.timeout,
+            workers=row.workers,
+            tasks=row.tasks,
+            cores=self.doc.environment["usable_cores"],
+            crosses_processes=bool(strategy_registry.crossing_processes([row.strategy])),
+            compare_results=self.plan.compare_results,
+        )
 
     def _known_skip(self, strategy: str, call, interp: dict) -> str | None:
         """Why ``strategy`` will not run this call, when that is known without a trial process:
@@ -344,3 +406,9 @@ class Session:
             self._trial_env(first),
             self.on_event,
         )
+
+
+def _skip(rows: list[Row], reason: str) -> None:
+    """Mark ``rows`` skipped with ``reason`` (in place)."""
+    for row in rows:
+        row.status, row.reason = "skipped", reason

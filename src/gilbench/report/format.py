@@ -42,7 +42,13 @@ SPEEDUP_BANDS: tuple[tuple[float, str], ...] = (
 """Speedup thresholds, highest first: at or above the value, that band; below all: ``slower``.
 1.1 and 0.9 are the 10% that ``analysis.recommend`` calls a real difference."""
 
-STATUS_TONE = {"ok": "ok", "skipped": "warn", "error": "bad", "timeout": "bad"}
+STATUS_TONE = {
+    "ok": "ok",
+    "skipped": "warn",
+    "pending": "warn",
+    "error": "bad",
+    "timeout": "bad",
+}
 """The tone of a result row's status."""
 
 

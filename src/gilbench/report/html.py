@@ -104,7 +104,7 @@ table.results th,table.web th{white-space:normal}
 th{background:var(--soft);font-weight:600;white-space:nowrap}
 td.num,th.num{text-align:right;white-space:nowrap}
 tbody tr:nth-child(even){background:#fbfcfd}
-tr.row-skipped td,tr.row-error td,tr.row-timeout td{color:var(--muted)}
+tr.row-skipped td,tr.row-pending td,tr.row-error td,tr.row-timeout td{color:var(--muted)}
 table.verdict{font-size:14.5px}
 .why{color:var(--muted)}
 .badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:600;
