@@ -83,7 +83,7 @@ def rows_for(
 # Shaped like the real 3.13 run: the default build wins with processes, the free-threaded build's
 # threads scale, its sequential run is ~24% slower.
 DEFAULT_MEDIANS = {("sequential", 1): 1.12, ("threads", 2): 1.16, ("processes", 2): 0.54}
-FT_MEDIANS = {("sequential", 1): 1.39, ("threads", 2): 0.60, ("processes", 2): 0.71}
+FT_MEDIANS = {("sequential", 1): 1.30, ("threads", 2): 0.60, ("processes", 2): 0.71}
 THREADS_2 = {("threads", 2): 1.95}
 
 
@@ -132,7 +132,7 @@ def test_single_thread_cost_and_the_free_threaded_best_against_the_default_build
     (entry,) = cross_interpreter(rows, [DEFAULT, FT])
     (ft,) = entry.free_threaded
     assert (ft.python, ft.baseline) == ("3.13.1t", "3.13.1")
-    assert ft.single_thread_cost == pytest.approx(1.39 / 1.12 - 1)
+    assert ft.single_thread_cost == pytest.approx(1.30 / 1.12 - 1)
     low, high = ft.single_thread_cost_ci95
     assert 0 < low <= ft.single_thread_cost <= high  # slower on one thread, and significantly
     assert (ft.best.strategy, ft.best.workers) == ("threads", 2)
@@ -140,7 +140,7 @@ def test_single_thread_cost_and_the_free_threaded_best_against_the_default_build
     assert ft.vs_baseline_best == pytest.approx(0.54 / 0.60)
     assert ft.beats_baseline is False  # the default build's processes really are 10% faster
     assert ft.limited_by is None and ft.gil_reenabled_by is None
-    assert "free-threaded 3.13.1t: sequential takes +24%" in entry.why
+    assert "free-threaded 3.13.1t: sequential takes +16%" in entry.why
 
 
 def test_a_faster_free_threaded_build_beats_its_baseline_and_a_close_one_is_undecided():
@@ -218,7 +218,8 @@ def test_one_interpreter_gives_no_entry():
 def test_free_threaded_cpu_work_is_classified_as_such_and_the_default_build_is_not():
     ft_rows = rows_for("3.13.1t", FT_MEDIANS, cpu_util=THREADS_2)
     default_rows = rows_for("3.13.1", DEFAULT_MEDIANS, contention=0.9)
-    # Threads scaled 2.3x: without the interpreter that reads as C code releasing the GIL.
+    # Threads scaled 2.17x (within 10% of 2 workers' limit): without the interpreter that
+    # reads as C code releasing the GIL.
     assert classify(ft_rows) == "cpu-native-releases-gil"
     assert classify(ft_rows, FT) == "cpu-free-threaded"
     assert classify(default_rows, DEFAULT) == "cpu-python"

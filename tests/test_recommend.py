@@ -1,8 +1,9 @@
 """Recommendation and classification, from rows built by hand (no processes, no timing)."""
 
 from gilbench.analysis.recommend import classify, recommend
-from gilbench.engine import stats
+from gilbench.engine import limits, stats
 from gilbench.engine.results import Row
+from gilbench.engine.rows import row_warnings
 
 SEQ = [1.00, 1.01, 0.99, 1.02, 0.98]
 
@@ -174,3 +175,66 @@ def test_free_threaded_cpu_work_is_its_own_type_whatever_threads_did():
     assert classify(_cpu_rows(threads_speedup=1.0), ft) == "cpu-free-threaded"
     assert classify(_cpu_rows(seq_util=0.55), ft) == "mixed"
     assert recommend(rows, interpreter=ft).classification == "cpu-free-threaded"
+
+
+# -- physically impossible rows (issue 13) ----------------------------------------------------
+
+
+def test_a_speedup_above_the_workers_is_flagged_and_not_recommended():
+    # The issue's RANSAC: threads 3.3x with 2 workers on 2 cores, asyncio likewise.
+    rows = [
+        row("sequential", 1, SEQ),
+        row("threads", 2, scaled(SEQ, 0.30)),
+        row("asyncio", 2, scaled(SEQ, 0.30)),
+    ]
+    (flag,) = limits.flags(rows[1], rows[0], cores=2)
+    assert flag.code == "impossible-speedup" and "physical limit of 2x" in flag.reason
+    rec = recommend(rows, cores=2)
+    assert rec.strategy == "sequential"
+    assert rec.why.startswith("the measurement could not decide")
+    assert "threads x2 3.33x left out: above the physical limit of 2x" in rec.why
+    assert "nothing beats sequential" not in rec.why
+
+
+def test_a_speedup_at_the_cores_is_not_flagged():
+    rows = [row("sequential", 1, SEQ), row("processes", 2, scaled(SEQ, 0.526))]
+    assert 1.85 < rows[1].speedup < 1.95
+    assert limits.flags(rows[1], rows[0], cores=2) == []
+    assert recommend(rows, cores=2).strategy == "processes"
+
+
+def test_the_cores_limit_holds_for_cpu_work_only():
+    # 8 processes on 2 cores: 7x is impossible for CPU-bound work, fine for tasks that wait.
+    busy = [row("sequential", 1, SEQ), row("processes", 8, scaled(SEQ, 1 / 7))]
+    (flag,) = limits.flags(busy[1], busy[0], cores=2)
+    assert flag.code == "impossible-speedup" and "2x on 2 usable cores" in flag.reason
+    waiting = [row("sequential", 1, SEQ, cpu_util=0.02), row("processes", 8, scaled(SEQ, 1 / 7))]
+    assert limits.flags(waiting[1], waiting[0], cores=2) == []
+    assert recommend(waiting, cores=2).strategy == "processes"
+
+
+def test_an_interval_wider_than_its_speedup_is_flagged():
+    noisy = [0.30, 0.55, 0.70, 1.10, 1.60]
+    rows = [row("sequential", 1, SEQ), row("processes", 2, noisy)]
+    low, high = rows[1].speedup_ci95
+    assert high - low > rows[1].speedup
+    codes = [f.code for f in limits.flags(rows[1], rows[0], cores=2)]
+    assert codes == ["wide-interval"]
+    assert "processes x2" in recommend(rows, cores=2).why
+
+
+def test_cpu_above_the_cores_is_flagged():
+    rows = [row("sequential", 1, SEQ), row("processes", 2, scaled(SEQ, 0.55), cpu_util=2.6)]
+    (flag,) = limits.flags(rows[1], rows[0], cores=2)
+    assert flag.code == "impossible-cpu" and "CPU/wall 2.60" in flag.reason
+    rec = recommend(rows, cores=2)
+    assert rec.strategy == "sequential" and "left out: CPU/wall 2.60" in rec.why
+
+
+def test_flagged_rows_become_warnings():
+    rows = [row("sequential", 1, SEQ), row("threads", 2, scaled(SEQ, 0.30))]
+    (warning,) = row_warnings(rows[1], "cpu", 2, rows[0])
+    assert warning.code == "impossible-speedup"
+    assert warning.message.startswith("w / threads x2 3.33x: above the physical limit of 2x")
+    assert "steady state" in warning.message and warning.strategy == "threads"
+    assert row_warnings(rows[0], "cpu", 2, rows[0]) == []

@@ -4,7 +4,9 @@ The rule, stated once: take the fastest strategy only when its lead over every s
 is real, meaning at least ``MIN_GAIN`` (10%) and statistically significant (the bootstrap 95%
 interval of the ratio of medians excludes 1). Otherwise prefer the simpler one; the order of
 simplicity is ``strategies.NAMES``. Dispatch-dominated tasks fall out of the same rule: no
-pool beats sequential, so sequential is recommended.
+pool beats sequential, so sequential is recommended. A row past a physical limit, or whose
+interval is wider than its speedup (``engine.limits.flags``), is measured wrong and never
+chosen; the why names it, and says the measurement could not decide when it would have won.
 
 Classification reads the measurements, never the workload's name: the sequential run's CPU/wall
 says whether a task computes or waits; among computing tasks, threads running faster than one
@@ -18,11 +20,11 @@ whatever its threads did, unless an import turned the GIL back on in its workers
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from gilbench import strategies as strategy_registry
-from gilbench.engine import stats
+from gilbench.engine import limits, stats
 from gilbench.engine.results import Row
 from gilbench.strategies import BASELINE, NAMES
 
@@ -174,12 +176,17 @@ def recommend(
     rows: list[Row], cores: int | None = None, interpreter: Mapping | None = None
 ) -> Recommendation | None:
     """The verdict for the rows of one (workload, python); None without a measured sequential
-    row. ``cores``: the usable cores, said next to a core-bound strategy's speedup;
-    ``interpreter``: the rows' ``interpreters`` entry (see :func:`classify`)."""
+    row. ``cores``: the usable cores, said next to a core-bound strategy's speedup and used for
+    the physical limits; ``interpreter``: the rows' ``interpreters`` entry (see
+    :func:`classify`). Rows that ``limits.flags`` flags are left out of the choice and named
+    in the why."""
     seq = ok_row(rows, BASELINE)
     if seq is None:
         return None
-    ok = [r for r in rows if r.status == "ok" and r.samples_s and r is not seq]
+    measured = [r for r in rows if r.status == "ok" and r.samples_s and r is not seq]
+    left_out = {id(r): reasons for r in measured if (reasons := limits.flags(r, seq, cores))}
+    ok = [r for r in measured if id(r) not in left_out]
+    flagged = [(r, left_out[id(r)]) for r in measured if id(r) in left_out]
     # Simplest first: by strategy order, then fewer workers.
     ok.sort(key=lambda r: (strategy_registry.sort_key(r.strategy), r.workers))
     winners = [r for r in ok if faster(r, seq)]
@@ -199,7 +206,7 @@ def recommend(
         strategy=chosen.strategy,
         workers=chosen.workers,
         speedup=1.0 if chosen is seq else chosen.speedup,
-        why=_why(chosen, seq, ok, cores),
+        why=_why(chosen, seq, ok, cores, flagged),
     )
 
 
@@ -270,11 +277,20 @@ def _most_chosen(recs: list[dict]) -> str:
     return best if len(votes) == 1 else f"{best} ({len(votes[best])} of {len(recs)})"
 
 
-def _why(chosen: Row, seq: Row, others: list[Row], cores: int | None) -> str:
-    """One sentence with the numbers: the verdict first, then each other strategy's speedup.
+def _why(
+    chosen: Row,
+    seq: Row,
+    others: list[Row],
+    cores: int | None,
+    flagged: Sequence[tuple[Row, list[limits.Flag]]] = (),
+) -> str:
+    """One sentence with the numbers: the verdict first, then each other strategy's speedup,
+    then the ``flagged`` rows left out and why.
 
     Other strategies are shown at the chosen worker count (like for like), or at their best
-    when sequential is chosen; GIL contention is shown where it was measured.
+    when sequential is chosen; GIL contention is shown where it was measured. When sequential
+    is chosen and a flagged row seemed to lead it by 10%, the verdict says the measurement
+    could not decide, not that nothing beats sequential.
     """
     shown: dict[str, Row] = {}
     for r in others:
@@ -288,7 +304,13 @@ def _why(chosen: Row, seq: Row, others: list[Row], cores: int | None) -> str:
                 shown[r.strategy] = r
         elif current is None or r.speedup > current.speedup:
             shown[r.strategy] = r
-    if chosen is seq:
+    undecided = any((r.speedup or 0) >= MIN_GAIN for r, _ in flagged)
+    if chosen is seq and undecided:
+        head = (
+            "the measurement could not decide: sequential kept, as no reliable row beats it "
+            "by a significant 10%"
+        )
+    elif chosen is seq:
         head = "nothing beats sequential by a significant 10%"
         per_task = seq.wall_s["median"] / seq.tasks if seq.wall_s else None
         if per_task is not None and per_task < DISPATCH_BOUND_S:
@@ -309,7 +331,11 @@ def _why(chosen: Row, seq: Row, others: list[Row], cores: int | None) -> str:
         if any(r.speedup > chosen.speedup for r in others if r.speedup is not None):
             head += ", and no faster strategy leads it by a significant 10%"
     evidence = [_evidence(r, with_workers=chosen is seq) for r in shown.values()]
-    return head + ("; " + ", ".join(evidence) if evidence else "")
+    out = head + ("; " + ", ".join(evidence) if evidence else "")
+    for r, reasons in flagged:
+        said = f"{r.strategy} x{r.workers}" + (f" {r.speedup:.2f}x" if r.speedup else "")
+        out += f"; {said} left out: {' and '.join(f.reason for f in reasons)}"
+    return out
 
 
 def _evidence(r: Row, with_workers: bool) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gilbench import strategies as strategy_registry
-from gilbench.engine import stats
+from gilbench.engine import limits, stats
 from gilbench.engine.freethreading import join_notes
 from gilbench.engine.protocol import Sample
 from gilbench.engine.results import Row, Warning_
@@ -108,11 +108,23 @@ def compare_with_baseline(rows: Sequence[Row]) -> list[Warning_]:
     return warnings
 
 
-def row_warnings(row: Row, family: str, cores: int) -> list[Warning_]:
+def row_warnings(row: Row, family: str, cores: int, baseline: Row | None = None) -> list[Warning_]:
     """Caveats about a final row: a wide spread, a sequential run that waited for a core
-    (other load), core-bound workers beyond the ``cores`` usable ones on CPU-bound work."""
+    (other load), core-bound workers beyond the ``cores`` usable ones on CPU-bound work, and
+    figures past a physical limit (``limits.flags`` against ``baseline``, the sequential row of
+    the same workload and interpreter): ``impossible-speedup``, ``impossible-cpu``,
+    ``wide-interval``. Such a row is measured wrong, and the recommendation leaves it out."""
     where = _where(row)
     out = []
+    label = f"{row.workload} / {row.strategy} x{row.workers}"
+    for flag in limits.flags(row, baseline, cores):
+        if flag.code == "impossible-speedup":
+            text = f"{label} {row.speedup:.2f}x: {flag.reason}; {limits.IMPOSSIBLE_CAUSE}"
+        elif flag.code == "impossible-cpu":
+            text = f"{label}: {flag.reason}; the CPU accounting or the core count is wrong"
+        else:
+            text = f"{label} {row.speedup:.2f}x: {flag.reason}; too few samples or a busy machine"
+        out.append(Warning_(flag.code, text, *where))
     if row.wall_s and (wide := stats.is_wide(row.wall_s)):
         out.append(
             Warning_(

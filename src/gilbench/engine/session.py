@@ -379,8 +379,12 @@ class Session:
             self.doc.warnings.extend(differ)
         if final:
             cores = self.doc.environment["usable_cores"]
+            base = next(
+                (r for r in rows if r.strategy == strategy_registry.BASELINE and r.status == "ok"),
+                None,
+            )
             for row in rows:
-                self.doc.warnings.extend(rowfold.row_warnings(row, family, cores))
+                self.doc.warnings.extend(rowfold.row_warnings(row, family, cores, base))
         if self.analyse is not None:
             self.analyse(self.doc)
         self._save()
