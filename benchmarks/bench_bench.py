@@ -1,6 +1,6 @@
 """`gilbench bench MODULE:FUNC` with defaults (issue 5).
 
-Run: .venv/bin/python benchmarks/bench_bench.py
+Run: .venv/bin/python benchmarks/bench_bench.py [--examples] [--repeat 5]
 
 For each function: the command's wall time (target <= 30 s), its verdict and the numbers behind
 it. The functions are the examples in examples/ (hashing with sha256, a pure-Python word count,
@@ -102,26 +102,42 @@ def examples(api_url: str) -> list[tuple[str, str, list[str], str]]:
     ]
 
 
-def run_one(label: str, cwd: str, args: list[str], expected: str) -> float:
-    """Run ``gilbench bench`` on one case in ``cwd`` and print its verdict and numbers; returns
-    the command's wall time in seconds."""
+def verdict_of(rec: dict) -> str:
+    """A recommendation as the stability table says it: 'processes x2', or 'inconclusive'
+    (with the best guess in brackets) when it is not decided."""
+    said = f"{rec.get('strategy')} x{rec.get('workers')}"
+    return said if rec.get("decided", True) else f"inconclusive ({said})"
+
+
+def run_gilbench(
+    args: list[str], cwd: str | None = None, json_path: str | None = None
+) -> tuple[float, subprocess.CompletedProcess, dict]:
+    """Run ``gilbench ARGS --json FILE`` from this checkout in ``cwd`` (None: a temporary
+    directory); returns its wall time in seconds, the finished process and the results JSON
+    (kept at ``json_path`` when given)."""
     with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out.json")
+        out = json_path or os.path.join(tmp, "out.json")
         env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(HERE), "src"))
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "gilbench", "bench", *args, "--json", out],
-            cwd=cwd,
+            [sys.executable, "-m", "gilbench", *args, "--json", out],
+            cwd=cwd or tmp,
             env=env,
             capture_output=True,
             text=True,
         )
         wall = time.perf_counter() - t0
         with open(out) as f:
-            doc = json.load(f)
+            return wall, proc, json.load(f)
+
+
+def run_one(label: str, cwd: str, args: list[str], expected: str) -> tuple[float, str]:
+    """Run ``gilbench bench`` on one case in ``cwd`` and print its verdict and numbers; returns
+    the command's wall time in seconds and :func:`verdict_of` its recommendation."""
+    wall, proc, doc = run_gilbench(["bench", *args], cwd)
     rec = doc["recommendations"][0] if doc["recommendations"] else {}
     seq = next(r for r in doc["results"] if r["strategy"] == "sequential")
-    verdict = f"{rec.get('strategy')} x{rec.get('workers')}"
+    verdict = verdict_of(rec)
     ok = (
         ""
         if not expected
@@ -148,7 +164,7 @@ def run_one(label: str, cwd: str, args: list[str], expected: str) -> float:
     print(f"    why: {rec.get('why')}")
     for w in doc["warnings"]:
         print(f"    warning: {w['message']}")
-    return wall
+    return wall, verdict
 
 
 def main() -> None:
@@ -158,6 +174,14 @@ def main() -> None:
     parser.add_argument(
         "--examples", action="store_true", help="also bench every example in examples/"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="bench every case N times and print a stability table (issue 13: the same "
+        "verdict every time, or inconclusive)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
     from gilbench.services.delay_server import DelayServer
@@ -166,15 +190,27 @@ def main() -> None:
         f"load average before: {os.getloadavg()[0]:.2f} "
         f"on {len(os.sched_getaffinity(0))} usable cores"
     )
+    table: dict[str, list[tuple[float, str]]] = {}
     with DelayServer() as server:
-        walls = [
-            run_one(*case)
-            for case in cases(server.url) + (examples(server.url) if args.examples else [])
-        ]
+        every = cases(server.url) + (examples(server.url) if args.examples else [])
+        for _ in range(args.repeat):
+            for case in every:
+                table.setdefault(case[0], []).append(run_one(*case))
+    walls = [wall for runs in table.values() for wall, _ in runs]
     print(
         f"slowest: {max(walls):.1f} s (target <= 30 s); "
         f"load average after: {os.getloadavg()[0]:.2f}"
     )
+    if args.repeat > 1:
+        print("\n| function | verdicts over runs | stable | slowest run |\n|---|---|---|---|")
+        for label, runs in table.items():
+            verdicts = [v for _, v in runs]
+            decided = {v for v in verdicts if not v.startswith("inconclusive")}
+            counts = ", ".join(
+                f"{v} {verdicts.count(v)}/{len(runs)}" for v in dict.fromkeys(verdicts)
+            )
+            stable = "yes" if len(decided) <= 1 else "NO"
+            print(f"| {label} | {counts} | {stable} | {max(w for w, _ in runs):.1f} s |")
 
 
 if __name__ == "__main__":

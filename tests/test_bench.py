@@ -251,7 +251,7 @@ def test_the_python_api(monkeypatch):
         gilbench.bench(funcs.add, args=[object()])
 
 
-def test_a_time_budget_stops_adding_samples_at_three_and_says_so(monkeypatch):
+def test_a_time_budget_starts_no_round_projected_past_it_and_says_so(monkeypatch):
     from gilbench.engine.session import Plan, Session
     from gilbench.workloads import Call, Workload
 
@@ -264,8 +264,11 @@ def test_a_time_budget_stops_adding_samples_at_three_and_says_so(monkeypatch):
         default_tasks=4,
     )
     doc = Session(Plan([w], ["sequential", "threads"], workers=[2], budget_s=0.001)).run()
-    assert {r.wall_s["n"] for r in doc.results} == {3}
-    assert [x.code for x in doc.warnings if x.code == "fewer-samples"] == ["fewer-samples"]
+    # The first round always runs (one sample each: nothing to project from before it); the
+    # second, projected from it, would pass the budget and is not started.
+    assert {r.wall_s["n"] for r in doc.results} == {1}
+    [said] = [x.message for x in doc.warnings if x.code == "fewer-samples"]
+    assert "1 sample(s) per measurement instead of 3" in said
 
 
 def test_trials_that_cannot_fit_in_the_timeout_are_not_started_and_say_why(tmp_path, no_leftovers):

@@ -191,7 +191,8 @@ def test_a_speedup_above_the_workers_is_flagged_and_not_recommended():
     assert flag.code == "impossible-speedup" and "physical limit of 2x" in flag.reason
     rec = recommend(rows, cores=2)
     assert rec.strategy == "sequential"
-    assert rec.why.startswith("the measurement could not decide")
+    assert not rec.decided and rec.why.startswith("inconclusive after 5 samples")
+    assert "threads x2 vs sequential 3.33x" in rec.why and "past a physical limit" in rec.why
     assert "threads x2 3.33x left out: above the physical limit of 2x" in rec.why
     assert "nothing beats sequential" not in rec.why
 
@@ -238,3 +239,63 @@ def test_flagged_rows_become_warnings():
     assert warning.message.startswith("w / threads x2 3.33x: above the physical limit of 2x")
     assert "steady state" in warning.message and warning.strategy == "threads"
     assert row_warnings(rows[0], "cpu", 2, rows[0]) == []
+
+
+# -- decided or inconclusive (issue 13) ----------------------------------------------------------
+
+
+def test_a_verdict_whose_intervals_clear_the_margin_is_decided():
+    rows = [
+        row("sequential", 1, SEQ),
+        row("threads", 2, scaled(SEQ, 1.02)),
+        row("processes", 2, scaled(SEQ, 0.52)),
+    ]
+    rec = recommend(rows, cores=2)
+    assert rec.decided and rec.undecided == [] and rec.inconclusive is None
+    assert (rec.strategy, rec.workers) == ("processes", 2)
+
+
+def test_a_lead_whose_interval_holds_the_margin_is_inconclusive_not_sequential():
+    # processes x2 is 1.5x by its medians, but its samples range from 1.0x to 2.0x: the 95%
+    # interval holds the 10% margin, so more samples could turn the verdict either way.
+    noisy = [0.5, 0.55, 0.67, 0.9, 1.0]
+    rows = [row("sequential", 1, SEQ), row("processes", 2, noisy)]
+    low, high = rows[1].speedup_ci95
+    assert low < 1.10 <= high
+    rec = recommend(rows, cores=2)
+    assert not rec.decided and rec.inconclusive
+    assert rec.inconclusive.startswith("inconclusive after 5 samples: best guess processes x2")
+    assert "--samples 10" in rec.inconclusive
+    assert rec.why.startswith("inconclusive")
+    [open_] = rec.undecided
+    assert (open_["strategy"], open_["workers"], open_["against_strategy"]) == (
+        "processes",
+        2,
+        "sequential",
+    )
+
+
+def test_a_row_the_chosen_one_clearly_beats_does_not_keep_the_verdict_open():
+    # hybrid x1 is undecided against sequential, but threads x8 leads it by far: whatever
+    # hybrid's truth, the verdict is threads.
+    rows = [  # waiting work: sequential keeps a core 5% busy
+        row("sequential", 1, SEQ, cpu_util=0.05),
+        row("threads", 8, scaled(SEQ, 0.125), cpu_util=0.4),
+        row("hybrid", 1, [0.8, 0.85, 0.9, 1.0, 1.05], cpu_util=0.05),
+    ]
+    rec = recommend(rows, cores=2)
+    assert rec.decided and (rec.strategy, rec.workers) == ("threads", 8)
+
+
+def test_two_winners_within_noise_of_the_margin_leave_the_verdict_open():
+    # processes x2 leads sequential clearly; processes x4 may or may not lead it by 10%.
+    rows = [
+        row("sequential", 1, SEQ),
+        row("processes", 2, scaled(SEQ, 0.5)),
+        row("processes", 4, [0.40, 0.44, 0.47, 0.5, 0.52]),
+    ]
+    rec = recommend(rows, cores=4)
+    assert not rec.decided
+    assert {(c["strategy"], c["workers"], c["against_workers"]) for c in rec.undecided} == {
+        ("processes", 4, 2)
+    }

@@ -20,7 +20,7 @@ from gilbench.engine import events
 from gilbench.engine.projection import CallCost, least_trial
 from gilbench.engine.protocol import Sample, TrialSpec
 from gilbench.engine.runner import TrialOutcome
-from gilbench.engine.session import QUICK_SAMPLES, Plan, Session
+from gilbench.engine.session import MIN_SAMPLES, Plan, Session
 from gilbench.workloads import Call, Knob, Workload
 
 Script = Callable[[TrialSpec, int], TrialOutcome]
@@ -128,14 +128,37 @@ def test_known_skips_never_reach_the_runner():
     assert by[("hybrid", 2)].status == "skipped" and "I/O and CPU steps" in by[("hybrid", 2)].reason
 
 
-def test_the_budget_cuts_rounds_but_never_below_quick_samples():
-    runner = ScriptedRunner()
-    plan = Plan([workload()], ["sequential", "threads"], workers=[2], samples=5, budget_s=1e-9)
-    session = run(plan, runner)
-    assert {r.wall_s["n"] for r in session.doc.results} == {QUICK_SAMPLES}
-    assert len(runner.measured) == 2 * QUICK_SAMPLES
+class Clock:
+    """A fake monotonic clock the scripted runner advances by each trial's wall time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def timed(clock: Clock, script: Script) -> Script:
+    def run(spec: TrialSpec, n: int) -> TrialOutcome:
+        out = script(spec, n)
+        clock.now += sum(s.wall_s for s in out.samples) + 1.0  # one second of start-up
+        return out
+
+    return run
+
+
+def test_a_round_projected_past_the_budget_is_not_started_and_the_warning_says_why():
+    clock = Clock()
+    runner = ScriptedRunner(timed(clock, lambda spec, n: ok(1.0 / spec.workers)))
+    # Round 1 takes 2 + 1.5 = 3.5 s; a second would end at 7 s, past 5 s.
+    plan = Plan([workload()], ["sequential", "threads"], workers=[2], samples=5, budget_s=5.0)
+    session = Session(plan, run_trial=runner, interpreters=[interpreter()], clock=clock)
+    session.run()
+    assert {r.wall_s["n"] for r in session.doc.results} == {1}
+    assert len(runner.measured) == 2 and clock.now <= 5.0
     [warning] = [w for w in session.doc.warnings if w.code == "fewer-samples"]
-    assert f"{QUICK_SAMPLES} samples per measurement instead of 5" in warning.message
+    assert "1 sample(s) per measurement instead of 5" in warning.message
+    assert "about 4 s, past the 5 s budget" in warning.message
 
 
 def test_a_generous_budget_takes_every_sample_without_a_warning():
@@ -145,6 +168,96 @@ def test_a_generous_budget_takes_every_sample_without_a_warning():
     )
     assert {r.wall_s["n"] for r in session.doc.results} == {5}
     assert not [w for w in session.doc.warnings if w.code == "fewer-samples"]
+
+
+def noisy(spec: TrialSpec, n: int) -> TrialOutcome:
+    """sequential 1 s; threads x2 steady at 1 s (clearly no 10% gain); processes x2 swinging
+    between 0.55 s and 0.95 s (its lead over sequential straddles 1.1x for ever)."""
+    if spec.strategy == "processes":
+        return ok(0.55 if n % 2 == 0 else 0.95)
+    return ok(1.0 + 0.001 * (n % 3))
+
+
+def test_decided_rows_stop_at_the_minimum_and_undecided_ones_sample_until_the_cap():
+    plan = Plan([workload()], ["sequential", "threads", "processes"], workers=[2], budget_s=3600)
+    runner = ScriptedRunner(noisy)
+    session = run(plan, runner, analyse=analyse)
+    by = rows(session)
+    assert by[("threads", 2)].wall_s["n"] == MIN_SAMPLES  # decided: no 10% either way
+    # processes and its comparison's other side, sequential, sample on to the cap
+    assert by[("processes", 2)].wall_s["n"] == plan.n_samples
+    assert by[("sequential", 1)].wall_s["n"] == plan.n_samples
+    [rec] = session.doc.recommendations
+    assert not rec.decided and rec.inconclusive.startswith(
+        f"inconclusive after {plan.n_samples} samples"
+    )
+
+
+def test_without_a_budget_undecided_rows_take_at_most_as_long_again_as_the_minimum():
+    clock = Clock()
+    runner = ScriptedRunner(timed(clock, noisy))
+    plan = Plan([workload()], ["sequential", "threads", "processes"], workers=[2])
+    minimum: list[float] = []  # the clock when the first round past the minimum starts
+
+    def on_event(e: events.Event) -> None:
+        if isinstance(e, events.TrialStarted) and e.round == MIN_SAMPLES and not minimum:
+            minimum.append(clock.now)
+
+    session = Session(
+        plan,
+        on_event,
+        run_trial=runner,
+        interpreters=[interpreter()],
+        clock=clock,
+        analyse=analyse,
+    )
+    session.run()
+    by = rows(session)
+    assert by[("threads", 2)].wall_s["n"] == MIN_SAMPLES
+    extra = by[("processes", 2)].wall_s["n"] - MIN_SAMPLES
+    assert 0 < extra < plan.n_samples - MIN_SAMPLES  # cut by the time, not the cap
+    assert clock.now <= 2 * minimum[0]
+    [rec] = session.doc.recommendations
+    assert not rec.decided
+
+
+def test_a_clear_verdict_takes_only_the_minimum_rounds():
+    plan = Plan([workload()], ["sequential", "threads", "processes"], workers=[2])
+    runner = ScriptedRunner(
+        lambda spec, n: ok(0.5 if spec.strategy == "processes" else 1.0 + 0.001 * n)
+    )
+    session = run(plan, runner, analyse=analyse)
+    assert {r.wall_s["n"] for r in session.doc.results} == {MIN_SAMPLES}
+    [rec] = session.doc.recommendations
+    assert rec.decided and rec.strategy == "processes"
+
+
+def test_the_first_trials_show_the_rest_cannot_fit_in_the_timeout():
+    # The probe says a trial needs at least 2 s; sequential's took 30 s, 15 times that, so at
+    # that rate every other trial would pass the 10 s timeout: they are not started.
+    cost = CallCost(call_s=0.5, cpu_s=0.5, checksum_s=0.0)
+    plan = Plan(
+        [workload()],
+        ["sequential", "threads", "processes"],
+        workers=[2],
+        tasks=2,
+        timeout=10.0,
+        call_cost={"3.12.1": cost},
+    )
+    clock = Clock()
+
+    def slow(spec: TrialSpec, n: int) -> TrialOutcome:
+        clock.now += 30.0 if spec.strategy == "sequential" else 1.0
+        return TrialOutcome(status="timeout", error="exceeded the 10 s timeout after 0 sample(s)")
+
+    runner = ScriptedRunner(slow)
+    session = Session(plan, run_trial=runner, interpreters=[interpreter()], clock=clock)
+    session.run()
+    assert runner.measured == [("sequential", 1)]
+    by = rows(session)
+    for key in (("threads", 2), ("processes", 2)):
+        assert by[key].status == "skipped" and "over --timeout 10 s" in by[key].reason
+    assert session.failed
 
 
 def test_results_that_change_between_runs_are_an_error():
@@ -391,11 +504,47 @@ def test_trials_whose_least_work_exceeds_the_timeout_are_skipped_before_they_sta
 def test_the_least_trial_is_the_longer_of_latency_and_cpu_plus_the_checksums():
     cost = CallCost(call_s=1.0, cpu_s=1.0, checksum_s=0.25, pickle_s=1.0)
     seq = least_trial(cost, workers=1, tasks=4, cores=2, crosses_processes=False)
+    # a 1 s call outlasts worker.WARMUP_BUDGET_S: one warm-up pass of one call, then 4 calls
     assert (seq.rounds, seq.calls, seq.seconds) == (5, 5, 5.0 + 1.0)
-    # 8 workers on 2 cores: 2 rounds of latency, but 12 CPU seconds on 2 cores
+    # 8 workers on 2 cores: 2 rounds of latency, but 16 CPU seconds on 2 cores
     wide = least_trial(cost, workers=8, tasks=8, cores=2, crosses_processes=False)
     assert (wide.latency_s, wide.cpu_s, wide.seconds) == (2.0, 8.0, 8.0 + 2.0)
     crossing = least_trial(
         cost, workers=8, tasks=8, cores=2, crosses_processes=True, compare_results=False
     )
     assert crossing.seconds == 16.0 and crossing.checksum_s == 0.0
+    # a shorter call is warmed up twice (worker.warm_up stops when two passes agree)
+    short = CallCost(call_s=0.1, cpu_s=0.1, checksum_s=0.0)
+    assert least_trial(short, workers=1, tasks=1, cores=2, crosses_processes=False).rounds == 3
+
+
+def test_a_first_trial_projected_past_the_budget_is_not_started():
+    # bench's probe: a call needs 0.5 s; sequential's trial took 8 s, 4 times its least (2 s),
+    # so threads x2 (least 1.5 s -> ~6 s) would end at 14 s, past the 10 s budget.
+    cost = CallCost(call_s=0.5, cpu_s=0.5, checksum_s=0.0)
+    plan = Plan(
+        [workload()],
+        ["sequential", "threads"],
+        workers=[2],
+        tasks=2,
+        budget_s=10.0,
+        call_cost={"3.12.1": cost},
+    )
+    clock = Clock()
+
+    def slow(spec: TrialSpec, n: int) -> TrialOutcome:
+        clock.now += 8.0
+        return ok(1.0)
+
+    runner = ScriptedRunner(slow)
+    session = Session(plan, run_trial=runner, interpreters=[interpreter()], clock=clock)
+    session.run()
+    assert runner.measured == [("sequential", 1)]
+    threads = rows(session)[("threads", 2)]
+    assert threads.status == "skipped" and threads.reason.startswith("not run: past the budget")
+    assert "about 6 s" in threads.reason and "past the 10 s budget with 8 s spent" in threads.reason
+    assert not session.failed  # the budget is the user's choice, not a failed measurement
+    said = [w.message for w in session.doc.warnings if w.code == "fewer-samples"]
+    assert any("1 measurement(s) not run" in m for m in said)
+    # and sequential's second round, projected to end at 16 s, is not started either
+    assert any("1 sample(s) per measurement instead of 3" in m for m in said)

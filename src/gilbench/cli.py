@@ -93,7 +93,8 @@ def _add_measure_options(p: argparse.ArgumentParser) -> None:
         "--samples",
         type=positive_int,
         metavar="N",
-        help="timed passes per measurement (default 5, --quick 3)",
+        help="timed values per measurement, fixed (default: 3, then more only where the "
+        "verdict is undecided, up to 10; --quick up to 5)",
     )
     p.add_argument(
         "--timeout",
@@ -166,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--count",
         type=positive_int,
         metavar="N",
-        help="cpu.count loop size (default: calibrated to ~0.5 s per task; the post uses 50000000)",
+        help="cpu.count loop size (default: calibrated to ~0.25 s per task; the post uses "
+        "50000000)",
     )
     run.add_argument(
         "--delay",
@@ -391,18 +393,21 @@ def execute(
     def on_event(e: events.Event) -> None:
         if isinstance(e, events.Planned):
             state["samples"] = e.samples
-            state["task"] = progress.add_task("starting", total=e.trials * e.samples)
+            state["total"] = e.trials * e.samples
+            state["task"] = progress.add_task("starting", total=state["total"])
         elif isinstance(e, events.TrialStarted):
             where = f"{e.workload} · {e.strategy} x{e.workers} · {e.python}"
             progress.update(state["task"], description=f"{where} · round {e.round + 1}")
+            if e.round >= state["samples"]:  # an undecided comparison gets another sample
+                state["total"] += 1
+                progress.update(state["task"], total=state["total"])
         elif isinstance(e, events.SampleTaken):
             progress.advance(state["task"])
         elif isinstance(e, events.RowDone):
             row = e.row
             # Rows that stopped early (skipped, failed) will never send their remaining samples.
-            progress.advance(
-                state["task"], state["samples"] - (row.wall_s["n"] if row.wall_s else 0)
-            )
+            taken = row.wall_s["n"] if row.wall_s else 0
+            progress.advance(state["task"], max(0, state["samples"] - taken))
             said = (row.workload, row.strategy, row.python, row.status, row.error or row.reason)
             # once, not once per worker count
             if row.status != "ok" and said not in state["said"]:

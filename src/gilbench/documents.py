@@ -42,6 +42,14 @@ Version history of the format (additions only; readers ignore fields they do not
   ``gil_reenabled_by`` and ``leaked_processes``, classification ``cpu-free-threaded``; row
   status ``pending`` (the file exists from the start of a run; a finished run has none, an
   interrupted one turns them into ``skipped``, "not run: interrupted").
+- ``gilbench/1``, run and bench: per ``scaling`` entry ``predicted_ci95`` ("8", "16", "64" ->
+  [low, high] speedup, the Amdahl fit through the ends of the points' 95% intervals), and
+  ``predicted`` holds only the worker counts the points support (any of "8", "16", "64", or
+  null); older entries have no ``predicted_ci95`` and all three predictions.
+- ``gilbench/1``, run and bench: per row ``loops`` (passes per timed value), ``warmups`` and
+  ``steady`` (the warm-up until two passes agree); per recommendation ``decided``,
+  ``undecided`` (the comparisons still open) and ``inconclusive`` (the sentence saying so).
+  Older documents lack them: rows read as one loop, verdicts as decided.
 """
 
 from __future__ import annotations

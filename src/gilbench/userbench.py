@@ -49,9 +49,11 @@ PASS_S = 0.2
 QUICK_PASS_S = 0.1
 # Tiny functions would need huge task counts to reach PASS_S; dispatch dominates long before.
 MAX_TASKS = 2000
-# With default samples, bench's rounds of trials stop adding samples (never below 3) past this,
-# so that with the probe the command takes about 30 s at most for a function of under ~0.2 s.
+# Without --samples, no round of bench's trials starts that is projected (from each row's last
+# trial) to end past this, so with the probe the command takes about 30 s at most (--quick:
+# about 15 s) whatever the function costs, once the first round has measured every row.
 BUDGET_S = 26.0
+QUICK_BUDGET_S = 12.0
 
 
 class BenchInputError(UsageError):
@@ -352,7 +354,7 @@ def prepare(
         compare_results=result.deterministic,
         skip=skip,
         warnings=warnings,
-        budget_s=None if samples or quick else BUDGET_S,
+        budget_s=None if samples else (QUICK_BUDGET_S if quick else BUDGET_S),
         call_cost={first["label"]: result.cost} if result.cost else {},
     )
     problem = None if result.status == "ok" else problem_line(target, result, timeout)

@@ -6,7 +6,13 @@ interval of the ratio of medians excludes 1). Otherwise prefer the simpler one; 
 simplicity is ``strategies.NAMES``. Dispatch-dominated tasks fall out of the same rule: no
 pool beats sequential, so sequential is recommended. A row past a physical limit, or whose
 interval is wider than its speedup (``engine.limits.flags``), is measured wrong and never
-chosen; the why names it, and says the measurement could not decide when it would have won.
+chosen; the why names it.
+
+A verdict is *decided* when every comparison it rests on is settled: the 95% interval of the
+ratio lies wholly above or wholly below the 10% margin (:func:`settled`, the stopping rule of a
+sequential test). Otherwise the recommendation says *inconclusive* (``decided`` false,
+``inconclusive``: the best guess, what is open, what would decide it) and lists the open
+comparisons in ``undecided``, which is what the session samples again while its budget lasts.
 
 Classification reads the measurements, never the workload's name: the sequential run's CPU/wall
 says whether a task computes or waits; among computing tasks, threads running faster than one
@@ -21,7 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from gilbench import strategies as strategy_registry
 from gilbench.engine import limits, stats
@@ -79,6 +85,15 @@ class Recommendation:
     workers: int
     speedup: float | None  # its speedup over sequential (1.0 when sequential is chosen)
     why: str  # one sentence with the numbers behind it
+    # Every comparison the verdict rests on is settled: its 95% interval lies wholly above or
+    # wholly below the 10% margin (MIN_GAIN). False: ``strategy`` is a best guess.
+    decided: bool = True
+    # The comparisons still open, each {"strategy", "workers", "against_strategy",
+    # "against_workers", "ratio" (how many times faster the first is), "ci95": [low, high]};
+    # the session samples these rows again while its budget lasts (``open_comparisons``).
+    undecided: list[dict] = field(default_factory=list)
+    # When not decided: why, the best guess, and what would decide it (one sentence); else None.
+    inconclusive: str | None = None
 
     def to_dict(self) -> dict:
         """The verdict as the results JSON's ``recommendations`` item: every field."""
@@ -108,6 +123,79 @@ def faster(a: Row, b: Row) -> bool:
     return found is not None and is_real(found[0], found[1])
 
 
+def settled(low: float, high: float) -> bool:
+    """Is a lead's 95% interval (``low``, ``high``) wholly on one side of the 10% margin
+    (MIN_GAIN): more samples would not change whether it counts? The stopping rule of
+    sequential testing (Wald, 1945), with the bootstrap interval as the test."""
+    return low >= MIN_GAIN or high < MIN_GAIN
+
+
+# Fewer samples than this on either side and a bootstrap interval is degenerate (one sample:
+# a point; two: the range), so no comparison is settled by it.
+MIN_DECIDING_SAMPLES = 3
+
+
+def settles(a: Row, b: Row, found: tuple[float, float, float]) -> bool:
+    """Does the :func:`lead` ``found`` of ``a`` over ``b`` settle their comparison: both have
+    at least MIN_DECIDING_SAMPLES samples and its interval is :func:`settled`?"""
+    enough = min(len(a.samples_s), len(b.samples_s)) >= MIN_DECIDING_SAMPLES
+    return enough and settled(found[1], found[2])
+
+
+def open_comparisons(seq: Row, ok: Sequence[Row], chosen: Row) -> list[dict]:
+    """The comparisons a verdict (``chosen`` among the reliable rows ``ok``, against the
+    sequential row ``seq``) still depends on, as ``Recommendation.undecided`` items.
+
+    Open: a row whose lead over sequential is not settled (:func:`settles`: enough samples and
+    an interval clear of the margin), unless ``chosen`` leads it by a settled 10% (it cannot
+    change the verdict); and, when ``chosen`` is not sequential, a row that may beat sequential
+    and whose lead over ``chosen`` is not settled."""
+    out = []
+
+    def add(a: Row, b: Row, found: tuple[float, float, float]) -> None:
+        ratio, low, high = found
+        out.append(
+            {
+                "strategy": a.strategy,
+                "workers": a.workers,
+                "against_strategy": b.strategy,
+                "against_workers": b.workers,
+                "ratio": round(ratio, 3),
+                "ci95": [round(low, 3), round(high, 3)],
+            }
+        )
+
+    for r in ok:
+        found = lead(r, seq)
+        if found is None or settles(r, seq, found):
+            continue
+        if chosen is not seq and r is not chosen:
+            ahead = lead(chosen, r)
+            if ahead is not None and settles(chosen, r, ahead) and ahead[1] >= MIN_GAIN:
+                continue
+        add(r, seq, found)
+    if chosen is not seq:
+        for r in ok:
+            vs_seq = lead(r, seq)
+            if r is chosen or vs_seq is None or (settles(r, seq, vs_seq) and vs_seq[2] < MIN_GAIN):
+                continue
+            found = lead(r, chosen)
+            if found is not None and not settles(r, chosen, found):
+                add(r, chosen, found)
+    return out
+
+
+def best_guess(seq: Row, ok: Sequence[Row]) -> Row:
+    """The verdict's best guess when it is not decided: the simplest of ``ok`` (reliable rows,
+    simplest first) whose median speedup is within 10% of the best one's, if that best is at
+    least 10% ahead of sequential; else ``seq``."""
+    speedups = [r.speedup for r in ok if r.speedup is not None]
+    if not speedups or max(speedups) < MIN_GAIN:
+        return seq
+    top = max(speedups)
+    return next(r for r in ok if r.speedup is not None and r.speedup * MIN_GAIN >= top)
+
+
 def gil_off(interpreter: Mapping | None) -> bool:
     """Does the ``interpreters`` entry run without the GIL: a free-threaded build
     (``free_threaded_build``) started with it off (``gil_enabled`` false)? False for None."""
@@ -126,12 +214,15 @@ def gil_reenabled_by(rows: Iterable[Row]) -> list[str]:
     )
 
 
-def classify(rows: list[Row], interpreter: Mapping | None = None) -> str | None:
+def classify(
+    rows: list[Row], interpreter: Mapping | None = None, cores: int | None = None
+) -> str | None:
     """The task type of one (workload, python)'s rows, a TASK_TYPES key: io or mixed by the
     sequential run's busy share (CPU/wall); for CPU-bound work, cpu-free-threaded on an
     ``interpreter`` (its ``interpreters`` entry) running without the GIL (:func:`gil_off`) when
     no row's import turned it back on; otherwise the GIL's contention and hold time
-    (gilknocker), then threads' speedup. None without a measured sequential CPU."""
+    (gilknocker), then threads' speedup (rows past a physical limit on ``cores``,
+    ``limits.flags``, left out). None without a measured sequential CPU."""
     seq = ok_row(rows, BASELINE)
     if seq is None or seq.cpu_util is None:
         return None
@@ -153,7 +244,11 @@ def classify(rows: list[Row], interpreter: Mapping | None = None) -> str | None:
     threads = [
         r
         for r in rows
-        if r.strategy == "threads" and r.status == "ok" and r.workers >= 2 and r.speedup
+        if r.strategy == "threads"
+        and r.status == "ok"
+        and r.workers >= 2
+        and r.speedup
+        and not limits.flags(r, seq, cores)
     ]
     if threads:
         best = max(threads, key=lambda r: r.speedup)
@@ -198,7 +293,27 @@ def recommend(
     else:
         if winners:  # every winner is beaten by another: take the fastest
             chosen = max(winners, key=lambda r: r.speedup or 0)
-    classification = classify(rows, interpreter)
+    classification = classify(rows, interpreter, cores)
+    undecided = open_comparisons(seq, ok, chosen)
+    # A flagged row that seemed to lead sequential by 10% leaves the verdict open too: more
+    # samples (of it and of sequential) may bring it back within the limits.
+    for r, _ in flagged:
+        if (r.speedup or 0) >= MIN_GAIN and (found := lead(r, seq)):
+            undecided.append(
+                {
+                    "strategy": r.strategy,
+                    "workers": r.workers,
+                    "against_strategy": seq.strategy,
+                    "against_workers": seq.workers,
+                    "ratio": round(found[0], 3),
+                    "ci95": [round(found[1], 3), round(found[2], 3)],
+                    "flagged": True,
+                }
+            )
+    inconclusive = None
+    if undecided:
+        chosen = best_guess(seq, ok)
+        inconclusive = _inconclusive(chosen, seq, undecided)
     return Recommendation(
         workload=seq.workload,
         python=seq.python,
@@ -206,7 +321,39 @@ def recommend(
         strategy=chosen.strategy,
         workers=chosen.workers,
         speedup=1.0 if chosen is seq else chosen.speedup,
-        why=_why(chosen, seq, ok, cores, flagged),
+        why=_why(chosen, seq, ok, cores, flagged, inconclusive),
+        decided=not undecided,
+        undecided=undecided,
+        inconclusive=inconclusive,
+    )
+
+
+def _inconclusive(guess: Row, seq: Row, undecided: list[dict]) -> str:
+    """The ``inconclusive`` sentence: the best guess, the comparisons still open, and what
+    would decide them."""
+    said = "sequential" if guess is seq else f"{guess.strategy} x{guess.workers}"
+    if guess is not seq and guess.speedup is not None:
+        lo, hi = guess.speedup_ci95 or (guess.speedup, guess.speedup)
+        said += f" {guess.speedup:.2f}x (95% CI {lo:.2f}-{hi:.2f})"
+    n = len(seq.samples_s)
+    items = []
+    for c in undecided[:3]:
+        lo, hi = c["ci95"]
+        against = c["against_strategy"] + (
+            f" x{c['against_workers']}" if c["against_strategy"] != BASELINE else ""
+        )
+        text = (
+            f"{c['strategy']} x{c['workers']} vs {against} {c['ratio']:.2f}x "
+            f"(95% CI {lo:.2f}-{hi:.2f})"
+        )
+        items.append(
+            text + (": past a physical limit" if c.get("flagged") else ": holds the 10% margin")
+        )
+    more = f" and {len(undecided) - 3} more" if len(undecided) > 3 else ""
+    return (
+        f"inconclusive after {n} sample{'s' if n != 1 else ''}: best guess {said}; not settled: "
+        f"{'; '.join(items)}{more}; more samples (--samples {max(2 * n, 10)}), a quieter "
+        "machine or longer tasks (--tasks) would decide it"
     )
 
 
@@ -283,14 +430,15 @@ def _why(
     others: list[Row],
     cores: int | None,
     flagged: Sequence[tuple[Row, list[limits.Flag]]] = (),
+    inconclusive: str | None = None,
 ) -> str:
     """One sentence with the numbers: the verdict first, then each other strategy's speedup,
     then the ``flagged`` rows left out and why.
 
     Other strategies are shown at the chosen worker count (like for like), or at their best
-    when sequential is chosen; GIL contention is shown where it was measured. When sequential
-    is chosen and a flagged row seemed to lead it by 10%, the verdict says the measurement
-    could not decide, not that nothing beats sequential.
+    when sequential is chosen; GIL contention is shown where it was measured. An
+    ``inconclusive`` verdict (a flagged row that seemed to lead sequential by 10% makes one)
+    starts with that sentence instead of a verdict.
     """
     shown: dict[str, Row] = {}
     for r in others:
@@ -304,12 +452,8 @@ def _why(
                 shown[r.strategy] = r
         elif current is None or r.speedup > current.speedup:
             shown[r.strategy] = r
-    undecided = any((r.speedup or 0) >= MIN_GAIN for r, _ in flagged)
-    if chosen is seq and undecided:
-        head = (
-            "the measurement could not decide: sequential kept, as no reliable row beats it "
-            "by a significant 10%"
-        )
+    if inconclusive:
+        head = inconclusive
     elif chosen is seq:
         head = "nothing beats sequential by a significant 10%"
         per_task = seq.wall_s["median"] / seq.tasks if seq.wall_s else None

@@ -5,12 +5,13 @@ trial wait out its 10 s timeout in turn, 110 s in all, and measured nothing).
 The rule: a trial is skipped when the least work *any* strategy must do in it takes longer
 than the timeout. That least work is counted from the probe's figures (``gilbench bench``'s
 first calls, :class:`CallCost`), never from how sequential fared, so a strategy that could beat
-sequential (threads on I/O) is never judged by sequential's time. A trial is one warm-up pass
-of ``min(tasks, workers)`` calls, one timed pass of ``tasks`` calls, then the checksum of the
-timed pass's results (``worker.run_measure``); every strategy runs at most ``workers`` calls at
-once and never splits a call. So it takes at least the longer of
+sequential (threads on I/O) is never judged by sequential's time. A trial is two warm-up passes
+of ``min(tasks, workers)`` calls (``worker.warm_up`` stops at two when they agree; one when a
+pass alone outlasts ``worker.WARMUP_BUDGET_S``), one timed pass of ``tasks`` calls, then the
+checksum of the timed pass's results (``worker.run_measure``); every strategy runs at most
+``workers`` calls at once and never splits a call. So it takes at least the longer of
 
-- **latency**: one round of calls for the warm-up plus ``ceil(tasks / workers)`` rounds for
+- **latency**: a round of calls per warm-up pass plus ``ceil(tasks / workers)`` rounds for
   the pass, each round as long as the fastest call seen;
 - **CPU**: the CPU seconds of every call (the least seen), plus pickling each result where
   results cross a process boundary, spread over ``min(workers, usable cores)``;
@@ -26,6 +27,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from gilbench.engine.worker import WARMUP_BUDGET_S
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,9 @@ def least_trial(
     ``cores`` usable cores (the rule in the module's docstring). ``crosses_processes``: the
     strategy pickles each result back (``Traits.crosses_processes``); ``compare_results``:
     the trial checksums its results."""
-    warmup = min(tasks, workers)
-    calls = warmup + tasks
-    rounds = 1 + math.ceil(tasks / workers)
+    warmups = 1 if cost.call_s >= WARMUP_BUDGET_S else 2
+    calls = warmups * min(tasks, workers) + tasks
+    rounds = warmups + math.ceil(tasks / workers)
     parallel = max(1, min(workers, cores))
     per_call_cpu = cost.cpu_s + ((cost.pickle_s or 0.0) if crosses_processes else 0.0)
     latency = rounds * cost.call_s

@@ -43,6 +43,9 @@ class TrialSpec:
     compare_results: bool = True  # False: no checksum (results legitimately vary between calls)
     gil_contention: bool = True  # measure GIL contention around each pass (gilknocker)
     short_warmup: bool = True  # warm up with min(tasks, workers) tasks instead of all of them
+    # passes per timed value; None: the worker calibrates it (worker.loops_for). The parent
+    # fixes it after a row's first trial so every value of the row times the same work.
+    loops: int | None = None
     # -- calibrate --
     knob: str | None = None  # the keyword argument that sizes one task
     target_s: float | None = None  # seconds one task should take
@@ -127,6 +130,7 @@ class Sample(_Message):
     run_queue_s: float | None = None  # seconds its threads were ready but waited for a core
     gil_contention: float | None = None  # 0..1, None where not measured (see Done)
     gil_hold_ms: float | None = None  # typical stretch the GIL is held, milliseconds
+    loops: int = 1  # passes timed together; the figures above are per pass (divided by it)
 
 
 @dataclass
@@ -140,6 +144,8 @@ class Done(_Message):
     # free-threaded build, GIL off at start: the modules whose import turned it back on
     # (``freethreading.GilWatch.reenabled_by``); None when it stayed as it started
     gil_reenabled_by: list[str] | None = None
+    warmups: int | None = None  # warm-up passes run before the timed ones (worker.warm_up)
+    steady: bool | None = None  # False: the warm-up passes never agreed (cap or time budget)
 
 
 @dataclass

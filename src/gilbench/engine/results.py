@@ -8,6 +8,8 @@ Schema history (keep in step with DESIGN.md):
   the whole history).
 - gilbench/1, later: row status ``pending``, in the file a run writes before and while it
   measures (engine/session.py).
+- gilbench/1, later: row ``loops``, ``warmups``, ``steady``; recommendation ``decided``,
+  ``undecided``, ``inconclusive``; scaling ``predicted_ci95``.
 """
 
 from __future__ import annotations
@@ -60,6 +62,14 @@ class Row:
     # processes the code under test started and left running, over all trials; gilbench ended
     # them at each trial's end (services/lifeline.py) and the note says so
     leaked_processes: int = 0
+    # passes timed together in one value (worker.loops_for: a pass too short to time alone is
+    # repeated until a value lasts 0.2 s); the row's times are per pass
+    loops: int = 1
+    # warm-up passes a trial ran before timing, most over its trials (worker.warm_up: until two
+    # in a row agree within 10%); None: not measured
+    warmups: int | None = None
+    # False when some trial's warm-up passes never agreed (stopped at the cap or its time budget)
+    steady: bool | None = None
 
     def to_dict(self) -> dict:
         """The row as the document's ``results`` item: every field, nested values copied."""

@@ -34,6 +34,10 @@ def fold(row: Row, out: TrialOutcome, samples: list[Sample]) -> bool:
             dict.fromkeys([*(row.gil_reenabled_by or ()), *out.gil_reenabled_by])
         )
     row.leaked_processes += out.leaked_processes
+    if out.warmups is not None:
+        row.warmups = max(row.warmups or 0, out.warmups)
+    if out.steady is not None:
+        row.steady = out.steady if row.steady is None else (row.steady and out.steady)
     if row.leaked_processes:
         row.note = join_notes(
             row.note,
@@ -63,6 +67,7 @@ def fold(row: Row, out: TrialOutcome, samples: list[Sample]) -> bool:
 def summarize(row: Row, samples: Sequence[Sample]) -> None:
     """Set ``row``'s timing, CPU, memory and GIL figures from its samples (at least one)."""
     walls = [s.wall_s for s in samples]
+    row.loops = max(s.loops for s in samples)
     row.samples_s = walls
     row.wall_s = stats.summarize(walls)
     row.cpu_s = stats.summarize([s.cpu_s for s in samples])["median"]

@@ -44,6 +44,8 @@ class TrialOutcome:
     # processes the trial (the user's code) left running outside its process group, ended at
     # its end (Linux; 0 elsewhere)
     leaked_processes: int = 0
+    warmups: int | None = None  # measure: warm-up passes before the timed ones (Done's)
+    steady: bool | None = None  # measure: False when the warm-up passes never agreed
 
 
 class TrialRunner(Protocol):
@@ -162,6 +164,7 @@ def _apply(outcome: TrialOutcome, m: Message) -> None:
         outcome.checksum, outcome.note = m.checksum, m.note
         outcome.gil_contention_reason = m.gil_contention_reason
         outcome.gil_reenabled_by = m.gil_reenabled_by
+        outcome.warmups, outcome.steady = m.warmups, m.steady
     elif isinstance(m, protocol.Calibrated):
         outcome.value = m.value
     elif isinstance(m, protocol.Probed):

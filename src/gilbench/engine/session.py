@@ -47,11 +47,18 @@ from gilbench.engine.results import Document, Row, Warning_, write_json_atomic
 from gilbench.engine.runner import TrialRunner
 from gilbench.workloads import Workload
 
-DEFAULT_SAMPLES = 5
-QUICK_SAMPLES = 3
+# Rounds of trials (one sample per row each): at least MIN_SAMPLES for every row; then, unless
+# --samples fixes the count, only rows whose comparisons the verdict still depends on (the
+# analysis' ``undecided``) get more, up to DEFAULT_SAMPLES (QUICK_SAMPLES with --quick) or the
+# budget. A fixed count (--samples N) measures every row N times.
+MIN_SAMPLES = 3
+DEFAULT_SAMPLES = 10
+QUICK_SAMPLES = 5
 DEFAULT_TIMEOUT_S = 300.0
 # A row's status until its first trial: only a document written mid-run shows it.
 PENDING = "pending"
+# The start of a row's reason when bench's budget left it unmeasured.
+PAST_BUDGET = "not run: past the budget"
 
 
 @dataclass
@@ -66,7 +73,7 @@ class Plan:
     tasks: int | None = None  # tasks per timed pass; None: see tasks_for
     params: dict[str, Any] = field(default_factory=dict)  # knob values given by the user
     quick: bool = False
-    samples: int | None = None  # timed passes per measurement; None: see n_samples
+    samples: int | None = None  # fixed timed values per measurement; None: until decided
     timeout: float = DEFAULT_TIMEOUT_S  # seconds one trial process may take
     start_method: str | None = None  # multiprocessing start method for process strategies
     kind: str = "run"  # run | bench: the document's kind
@@ -80,8 +87,8 @@ class Plan:
     # strategies known not to apply here, with why
     skip: dict[str, str] = field(default_factory=dict)
     warnings: list = field(default_factory=list)  # Warning_ values known before measuring
-    # Seconds one workload's rounds may take: past it, no more rounds (never fewer than
-    # QUICK_SAMPLES).
+    # Seconds one workload's rounds may take on one interpreter: a round projected (from each
+    # row's last trial) to end past it is not started, not even to reach MIN_SAMPLES.
     budget_s: float | None = None
     # given by the user (e.g. --postgres-dsn): used, not started
     services: dict[str, str] = field(default_factory=dict)
@@ -103,8 +110,15 @@ class Plan:
 
     @property
     def n_samples(self) -> int:
-        """Timed passes (rounds) per measurement: ``samples``, else 3 with --quick, else 5."""
+        """The most rounds (timed values) a row gets: ``samples``, else QUICK_SAMPLES with
+        --quick, else DEFAULT_SAMPLES."""
         return self.samples or (QUICK_SAMPLES if self.quick else DEFAULT_SAMPLES)
+
+    @property
+    def min_samples(self) -> int:
+        """The rounds every measured row gets (budget permitting): ``samples`` when fixed,
+        else MIN_SAMPLES; more only where the verdict is undecided."""
+        return self.samples or min(MIN_SAMPLES, self.n_samples)
 
     def trials(self, w: Workload) -> list[tuple[str, int]]:
         """(strategy, workers) pairs for one workload: sequential once, first."""
@@ -139,8 +153,10 @@ class Session:
     every trial and round (see :meth:`run`). ``run_trial`` runs one trial (the real
     ``runner.run_trial`` by default; any :class:`runner.TrialRunner`). ``analyse`` derives the
     document's recommendations and scaling after every round (e.g. ``gilbench.analysis
-    .analyse``); None leaves them empty. ``interpreters``: entries as ``targets.expand`` makes
+    .analyse``); None leaves them empty (and every row gets ``plan.min_samples``: nothing says
+    which comparisons are undecided). ``interpreters``: entries as ``targets.expand`` makes
     them, used as given (no probe, no venv); None probes and provisions ``plan.pythons``.
+    ``clock``: monotonic seconds for the budget (a test's fake clock makes it exact).
     After :meth:`run`, ``failed`` says whether a measurement failed (the CLI's exit code 1): an
     error, a timeout, or a trial not started because it cannot fit in ``plan.timeout``.
     """
@@ -154,8 +170,10 @@ class Session:
         run_trial: TrialRunner = runner.run_trial,
         analyse: Analyse | None = None,
         interpreters: list[dict] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.plan = plan
+        self.clock = clock
         self.on_event: OnEvent = on_event or (lambda e: None)
         self.json_path = json_path
         self.run_trial = run_trial
@@ -196,7 +214,7 @@ class Session:
             for w in plan.workloads
         ]
         self.doc.results = [row for _, _, rows in planned for row in rows]
-        self.on_event(Planned(trials=len(self.doc.results), samples=plan.n_samples))
+        self.on_event(Planned(trials=len(self.doc.results), samples=plan.min_samples))
         with ExitStack() as stack:
             try:
                 self._save()
@@ -276,39 +294,180 @@ class Session:
                 self.failed = True  # not measured for want of time: a timeout, found early
         self._save()
         samples: dict[int, list[Sample]] = {id(r): [] for r in rows}
-        started = time.monotonic()
-        for round_no in range(plan.n_samples):
-            for row in rows if round_no % 2 == 0 else reversed(rows):
+        cost: dict[int, float] = {}  # row -> seconds its last trial took
+        started = self.clock()
+        minimum_s = None  # seconds the first plan.min_samples rounds took
+        round_no = 0
+        while round_no < plan.n_samples:
+            measured = [r for r in rows if r.status in (PENDING, "ok")]
+            due = measured if round_no < plan.min_samples else self._undecided(measured, w, label)
+            if not due:
+                break
+            spent = self.clock() - started
+            if round_no == plan.min_samples:
+                minimum_s = spent
+            if (why := self._over_budget(due, cost, spent, w.name, minimum_s)) is not None:
+                if why:
+                    self.doc.warnings.append(Warning_("fewer-samples", why, w.name, python=label))
+                break
+            for row in due if round_no % 2 == 0 else reversed(due):
                 if row.status not in (PENDING, "ok"):
                     continue
+                if round_no == 0 and (why := self._too_slow(row, interp, cost, rows)):
+                    _skip([row], why)
+                    self.failed = True  # not measured for want of time: a timeout, found early
+                    continue
+                if round_no == 0 and (why := self._past_budget(row, interp, cost, rows, started)):
+                    _skip([row], why)  # the budget is the user's choice: not a failure
+                    continue
                 self.on_event(TrialStarted(w.name, row.strategy, row.workers, label, round_no))
+                t0 = self.clock()
                 self._measure_once(row, call, interp, samples[id(row)])
+                cost[id(row)] = self.clock() - t0
                 if w.note and row.status != "skipped":
                     row.note = f"{row.note}; {w.note}" if row.note else w.note
                 self._save()
-            done = round_no + 1
-            spent = time.monotonic() - started
-            out_of_time = (
-                plan.budget_s is not None
-                and done >= QUICK_SAMPLES
-                and spent / done * (done + 1) > plan.budget_s
-            )
-            last = done == plan.n_samples or out_of_time
-            if out_of_time and done < plan.n_samples:
+            if round_no == 0 and (cut := [r for r in rows if _past_budget_reason(r)]):
                 self.doc.warnings.append(
                     Warning_(
                         "fewer-samples",
-                        f"{w.name}: {done} samples per measurement instead of "
-                        f"{plan.n_samples}, to stay within {plan.budget_s:.0f} s (a round takes "
-                        f"{spent / done:.1f} s); --samples {plan.n_samples} narrows the intervals",
+                        f"{w.name}: {len(cut)} measurement(s) not run, to stay within the "
+                        f"{plan.budget_s:.0f} s budget (see each row); --samples 1 measures "
+                        "every row once",
                         w.name,
+                        python=label,
                     )
                 )
-            self._update(rows, w.family, final=last)
-            if last:
-                break
+            round_no += 1
+            self._update(rows, w.family, final=False)
+        self._update(rows, w.family, final=True)
         for row in rows:
             self.on_event(RowDone(row))
+
+    def _too_slow(
+        self, row: Row, interp: dict, cost: dict[int, float], rows: list[Row]
+    ) -> str | None:
+        """Why ``row``'s first trial will not fit in the timeout, judged from the trials that
+        ran before it and took at least half of it: each took some multiple of its least
+        projected time (bench's probe, ``projection.least_trial``); at the smallest such
+        multiple, this one would pass ``plan.timeout``. None when it may fit, or nothing is
+        known to project from."""
+        least = self._least(row, interp)
+        if least is None:
+            return None
+        # Only trials that took half the timeout or more: in a shorter one, start-up and
+        # imports (not in the projection) can be most of the time.
+        rates = [
+            cost[id(r)] / lr
+            for r in rows
+            if cost.get(id(r), 0.0) >= 0.5 * self.plan.timeout
+            and (lr := self._least(r, interp))
+            and r.status != "skipped"
+        ]
+        if not rates:
+            return None
+        rate = min(rates)
+        projected = least * rate
+        if projected <= self.plan.timeout:
+            return None
+        return (
+            f"not run: the trials before it took at least {rate:.1f}x their least projected "
+            f"time; at that rate this one needs about {projected:.0f} s, over --timeout "
+            f"{self.plan.timeout:g} s; raise --timeout or lower --tasks"
+        )
+
+    def _past_budget(
+        self, row: Row, interp: dict, cost: dict[int, float], rows: list[Row], started: float
+    ) -> str | None:
+        """Why ``row``'s first trial must not start: projected from bench's probe
+        (``projection.least_trial``) at the median rate the trials before it ran at (their
+        seconds / their least), it would end past ``plan.budget_s``. None when it fits, there
+        is no budget, or nothing is known to project from (the first trial always runs)."""
+        budget = self.plan.budget_s
+        least = self._least(row, interp)
+        if budget is None or least is None:
+            return None
+        rates = sorted(
+            cost[id(r)] / lr for r in rows if id(r) in cost and (lr := self._least(r, interp))
+        )
+        if not rates:
+            return None
+        projected = least * rates[len(rates) // 2]
+        spent = self.clock() - started
+        if spent + projected <= budget:
+            return None
+        return (
+            f"{PAST_BUDGET}: its first trial would take about {projected:.0f} s (the probe's "
+            f"least, at the rate the trials before it ran), past the {budget:.0f} s budget "
+            f"with {spent:.0f} s spent; --samples 1 or fewer --tasks measures it"
+        )
+
+    def _least(self, row: Row, interp: dict) -> float | None:
+        """The least seconds a trial of ``row`` can take in ``interp``, from bench's probe
+        (``projection.least_trial``); None when no probe ran there."""
+        cost = self.plan.call_cost.get(interp["label"])
+        if cost is None:
+            return None
+        return projection.least_trial(
+            cost,
+            workers=row.workers,
+            tasks=row.tasks,
+            cores=self.doc.environment["usable_cores"],
+            crosses_processes=bool(strategy_registry.crossing_processes([row.strategy])),
+            compare_results=self.plan.compare_results,
+        ).seconds
+
+    def _undecided(self, rows: list[Row], w: Workload, label: str) -> list[Row]:
+        """The rows among ``rows`` that the verdict on (``w``, ``label``) still depends on:
+        those named in its recommendation's ``undecided`` comparisons (the analysis step's),
+        both sides of each. None without an analysis step or once it is decided."""
+        rec = next(
+            (r for r in self.doc.recommendations if r.workload == w.name and r.python == label),
+            None,
+        )
+        if rec is None:
+            return []
+        wanted = {
+            pair
+            for c in getattr(rec, "undecided", ())
+            for pair in (
+                (c["strategy"], c["workers"]),
+                (c["against_strategy"], c["against_workers"]),
+            )
+        }
+        return [r for r in rows if (r.strategy, r.workers) in wanted]
+
+    def _over_budget(
+        self,
+        due: list[Row],
+        cost: dict[int, float],
+        spent: float,
+        name: str,
+        minimum_s: float | None,
+    ) -> str | None:
+        """Why the next round of ``due`` rows must not start: projected from each row's last
+        trial (``cost``; the first round is not projected), it would end past the budget with
+        ``spent`` seconds gone; "" when that happens after the minimum rounds (no warning
+        needed), None when it fits. The budget is ``plan.budget_s``; without one, the rounds
+        after the minimum (undecided rows only) may take as long again as the minimum rounds
+        took (``minimum_s``), so sampling until decided at most doubles a workload's time."""
+        plan = self.plan
+        budget = plan.budget_s
+        if budget is None and minimum_s is not None:
+            budget = 2 * minimum_s
+        if budget is None or not cost:
+            return None
+        projected = sum(cost.get(id(r), 0.0) for r in due)
+        if spent + projected <= budget:
+            return None
+        done = min((len(r.samples_s) for r in due), default=0)
+        if done >= plan.min_samples:
+            return ""
+        return (
+            f"{name}: {done} sample(s) per measurement instead of {plan.min_samples}: the next "
+            f"round would take about {projected:.0f} s, past the {budget:.0f} s budget "
+            f"({spent:.0f} s spent); --samples {plan.min_samples} measures them all"
+        )
 
     def _over_timeout(self, row: Row, interp: dict) -> str | None:
         """Why a trial of ``row`` cannot fit in the timeout, from what one call costs in
@@ -351,6 +510,8 @@ class Session:
             cwd=os.getcwd(),
             setup=plan.setup,
             compare_results=plan.compare_results,
+            # the row's first trial calibrates the loops; later ones time the same work
+            loops=row.loops if samples else None,
         )
 
         def relay(message: Message) -> None:
@@ -410,6 +571,10 @@ class Session:
             self._trial_env(first),
             self.on_event,
         )
+
+
+def _past_budget_reason(row: Row) -> bool:
+    return row.status == "skipped" and (row.reason or "").startswith(PAST_BUDGET)
 
 
 def _skip(rows: list[Row], reason: str) -> None:

@@ -2,8 +2,10 @@
 
 Reads a :class:`~gilbench.engine.protocol.TrialSpec` from stdin and runs its mode, one function
 each: ``measure`` is pyperf's worker state machine (check the strategy is available, else
-``skipped`` -> start the pool, timed apart: ``startup`` -> one warm-up pass -> ``samples``
-timed passes, each reported as it ends -> ``done`` with a checksum of the task results);
+``skipped`` -> start the pool, timed apart: ``startup`` -> warm-up passes until two in a row
+agree (:func:`warm_up`) -> ``samples`` timed values, each ``loops`` passes long so that it lasts
+at least ``MIN_VALUE_S`` (:func:`loops_for`), reported as it ends -> ``done`` with a checksum of
+the task results and the warm-up count);
 ``calibrate`` sizes a workload's knob; ``probe`` (``gilbench bench``) calls the user's function.
 Messages (``engine/protocol.py``) are JSON lines on the file descriptor named by
 ``GILBENCH_RESULT_FD``, so whatever the user's code prints on stdout cannot corrupt them.
@@ -15,6 +17,7 @@ Only the standard library is used for metrics so that this runs in any target in
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing
 import os
 import resource
@@ -22,6 +25,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gilbench.engine import protocol
@@ -32,6 +36,19 @@ if TYPE_CHECKING:
     from gilbench.engine.freethreading import GilWatch
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+# A timed value shorter than this cannot be timed to a few percent on a shared machine (a
+# scheduler tick, a page fault burst): the pass is repeated until the value lasts this long.
+# pyperf's ``--min-time`` default is 0.1 s; gilbench times whole pools, whose jitter is larger.
+MIN_VALUE_S = 0.2
+MAX_LOOPS = 1000
+# Warm-up (pyperf calibrates its warm-ups the same way): passes repeat until two in a row agree
+# within STEADY_WITHIN, at most MAX_WARMUPS passes, and stop early once they have taken as long
+# as one timed pass (at least MIN_VALUE_S, at most WARMUP_BUDGET_S): warming up longer than
+# the measurement costs more than the first calls' excess could bias it.
+STEADY_WITHIN = 0.10
+MAX_WARMUPS = 6
+WARMUP_BUDGET_S = 1.0
 
 
 def _proc_cpu_s(pid: int) -> float:
@@ -218,31 +235,86 @@ def run_measure(spec: TrialSpec, call, send: Send, watch: GilWatch) -> None:
     send(protocol.Startup(time.perf_counter() - t0))
     gil = contention.Probe(spec.strategy, enabled=spec.gil_contention)
     try:
+        warm_tasks = min(tasks, workers) if spec.short_warmup else tasks
+        scale = -(-tasks // warm_tasks)  # warm-up passes in one timed pass, about
         try:
-            strategy.run(call, min(tasks, workers) if spec.short_warmup else tasks)
+            warm = warm_up(lambda: strategy.run(call, warm_tasks), scale)
         except strategies.Unavailable as exc:  # found only by running it (an import in the task)
             send(protocol.Skipped(str(exc)))
             return
+        loops = loops_for(warm.last_s * scale, spec.loops)
         results: list[Any] = []
         for _ in range(spec.samples):
             gil.begin()
             q0 = run_queue()
             c0 = cpu_seconds()
             t0 = time.perf_counter()
-            results = strategy.run(call, tasks)
-            wall = time.perf_counter() - t0
-            cpu = cpu_seconds() - c0
+            for _ in range(loops):
+                results = strategy.run(call, tasks)
+            wall = (time.perf_counter() - t0) / loops
+            cpu = (cpu_seconds() - c0) / loops
             queued = run_queue_s(q0)
-            send(protocol.Sample(wall, cpu, peak_rss_mb(), queued, **gil.read(wall)))
+            queued = None if queued is None else queued / loops
+            send(protocol.Sample(wall, cpu, peak_rss_mb(), queued, **gil.read(wall), loops=loops))
         digest = checksum(results) if spec.compare_results else None
         send(
             protocol.Done(
-                digest, join_notes(strategy.note, watch.note()), gil.reason, watch.reenabled_by()
+                digest,
+                join_notes(strategy.note, watch.note()),
+                gil.reason,
+                watch.reenabled_by(),
+                warmups=warm.passes,
+                steady=warm.steady,
             )
         )
     finally:
         strategy.close()
         gil.close()
+
+
+@dataclass
+class WarmUp:
+    """What :func:`warm_up` did: passes run, the last one's wall seconds, and whether the last
+    two agreed within STEADY_WITHIN (False: it stopped at the cap or the time budget)."""
+
+    passes: int
+    last_s: float
+    steady: bool
+
+
+def warm_up(one_pass: Callable[[], Any], scale: int = 1) -> WarmUp:
+    """Run ``one_pass`` until two passes in a row take times within STEADY_WITHIN (10%) of each
+    other, as pyperf's warm-up calibration does: a fresh process is not in its steady state
+    after one call (imports, caches, the allocator's first requests for memory from the system).
+
+    At most MAX_WARMUPS passes. It also stops, unsettled, once the warm-up has lasted as long as
+    one timed pass, about ``scale`` warm-up passes (within MIN_VALUE_S .. WARMUP_BUDGET_S), and
+    two passes ran; a single pass that alone lasts WARMUP_BUDGET_S is its own warm-up.
+    Exceptions from ``one_pass`` propagate."""
+    spent, previous = 0.0, None
+    for n in range(1, MAX_WARMUPS + 1):
+        t0 = time.perf_counter()
+        one_pass()
+        wall = time.perf_counter() - t0
+        spent += wall
+        if previous is not None and abs(wall - previous) <= STEADY_WITHIN * max(wall, previous):
+            return WarmUp(n, wall, True)
+        budget = min(WARMUP_BUDGET_S, max(MIN_VALUE_S, wall * scale))
+        if wall >= WARMUP_BUDGET_S or (n >= 2 and spent >= budget):
+            return WarmUp(n, wall, False)
+        previous = wall
+    return WarmUp(MAX_WARMUPS, wall, False)
+
+
+def loops_for(pass_s: float, given: int | None = None) -> int:
+    """Passes per timed value: ``given`` when the parent fixed it, else enough that a value lasts
+    MIN_VALUE_S (pyperf's loop calibration, on a pass of about ``pass_s`` seconds), 1 to
+    MAX_LOOPS."""
+    if given:
+        return given
+    if pass_s >= MIN_VALUE_S:
+        return 1
+    return min(MAX_LOOPS, math.ceil(MIN_VALUE_S / max(pass_s, 1e-9)))
 
 
 @contextlib.contextmanager

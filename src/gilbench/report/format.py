@@ -360,11 +360,21 @@ RESULT_COLUMNS: tuple[Column, ...] = (
 """The results table of a run or bench document (one row per measurement)."""
 
 
+def use_cell(rec: Row) -> Cell:
+    """A verdict's strategy: bold when decided; 'inconclusive, best guess X' when the
+    recommendation says it is not (``decided`` false; documents older than the field are
+    decided)."""
+    strategy = MISSING if rec.get("strategy") is None else str(rec["strategy"])
+    if rec.get("decided", True) is False:
+        return (Span("inconclusive", "warn"), Span(", best guess "), Span(strategy, "strong"))
+    return (Span(strategy, "strong"),)
+
+
 RECOMMENDATION_COLUMNS: tuple[Column, ...] = (
     Column("Workload", _value("workload", tone="mono"), (field("workload"),)),
     Column("Python", _value("python"), (field("python"),)),
     Column("Classification", _value("classification", tone="tag"), (field("classification"),)),
-    Column("Use", _value("strategy", tone="strong"), (field("strategy"),)),
+    Column("Use", lambda r: use_cell(r), (field("strategy"), field("decided"))),
     Column("Workers", _value("workers"), (field("workers"),), numeric=True),
     Column(
         "Speedup",

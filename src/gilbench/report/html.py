@@ -542,9 +542,14 @@ def _run_section(i: int, doc: Mapping[str, Any]) -> str:
         )
         for r in recs:
             if str(r.get("workload")) == workload:
+                use = (
+                    f"use <b>{_e(r.get('strategy'))}</b>"
+                    if r.get("decided", True) is not False
+                    else f"{_span(Span('inconclusive', 'warn'))}, best guess "
+                    f"<b>{_e(r.get('strategy'))}</b>"
+                )
                 parts.append(
-                    f'<p class="rec">Python {_e(r.get("python"))}: '
-                    f"use <b>{_e(r.get('strategy'))}</b> "
+                    f'<p class="rec">Python {_e(r.get("python"))}: {use} '
                     f"with {_value(r.get('workers'))} workers, "
                     f"{_e(fmt_factor(r.get('speedup'), TIMES))} "
                     f'<span class="why">— {_e(r.get("why"))}</span></p>'

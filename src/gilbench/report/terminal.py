@@ -13,14 +13,20 @@ from rich.table import Table
 from rich.text import Text
 
 from gilbench.analysis.recommend import task_table
+from gilbench.analysis.scaling import MAX_SPREAD, PREDICT_AT
 from gilbench.report.format import (
     MISSING,
     RECOMMENDATION_COLUMNS,
     RESULT_COLUMNS,
     Cell,
     Column,
+    Span,
+    as_number,
+    fmt_ci,
+    fmt_factor,
     fmt_num,
     shown_columns,
+    text,
 )
 
 TONE_STYLE = {
@@ -109,7 +115,11 @@ def scaling_table(doc: dict) -> Table:
         "It assumes the serial fraction stays the same at any scale, "
         "every worker gets a free core (CPU-bound work), "
         "as many tasks as workers, "
-        "and that nothing else (memory bandwidth, I/O, a server) becomes the limit.",
+        "and that nothing else (memory bandwidth, I/O, a server) becomes the limit. "
+        "The interval after each prediction: the fit through the ends of the points' 95% "
+        "intervals (noise only, not whether the law holds). "
+        f"{MISSING}: withheld (one fitted worker count, an interval wider than "
+        f"{MAX_SPREAD:g}x, or no gain; the JSON's assumption says which).",
         caption_justify="left",
     )
     for col in [
@@ -138,7 +148,6 @@ def scaling_table(doc: dict) -> Table:
             )
             or MISSING
         )
-        predicted = e.get("predicted")
         table.add_row(
             e["workload"],
             *([e["python"]] if multi_python else []),
@@ -147,9 +156,34 @@ def scaling_table(doc: dict) -> Table:
             karp,
             fmt_num(e.get("serial_fraction")),
             ", ".join(map(str, e.get("fit_workers") or [])) or MISSING,
-            " / ".join(f"{predicted[k]:.1f}x" for k in ("8", "16", "64")) if predicted else MISSING,
+            rich_cell(predicted_cell(e)),
         )
     return table
+
+
+PREDICTED_AT = tuple(str(n) for n in PREDICT_AT)
+"""The keys a scaling entry's ``predicted`` may hold: "8", "16", "64"."""
+
+
+def predicted_cell(entry: Mapping[str, Any]) -> Cell:
+    """A scaling entry's predictions at 8 / 16 / 64 workers: '7.10x [6.50–7.90]' each (the
+    interval from ``predicted_ci95``, dimmed; none in documents older than it), MISSING for a
+    worker count withheld, and MISSING alone when nothing is predicted."""
+    predicted = entry.get("predicted")
+    if not isinstance(predicted, Mapping) or not predicted:
+        return text(None)
+    intervals = entry.get("predicted_ci95")
+    intervals = intervals if isinstance(intervals, Mapping) else {}
+    spans: list[Span] = []
+    for n in PREDICTED_AT:
+        if spans:
+            spans.append(Span(" / "))
+        value = predicted.get(n)
+        spans.append(Span(fmt_factor(value)))
+        ci = fmt_ci(intervals.get(n), "") if as_number(value) is not None else ""
+        if ci:
+            spans.append(Span(f" [{ci}]", "dim"))
+    return tuple(spans)
 
 
 def warning_lines(doc: dict) -> list[str]:

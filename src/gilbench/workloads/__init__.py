@@ -37,7 +37,7 @@ class Knob:
     name: str
     default: float | int | None
     help: str
-    target_s: float = 0.5
+    target_s: float = 0.25
     quick_default: float | int | None = None  # used by --quick when set
     calibrate_from: int = 10_000  # calibration's first try: a value that takes well under target_s
 

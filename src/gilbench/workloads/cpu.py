@@ -24,6 +24,8 @@ register(
         ),
         default_tasks=2,
         default_workers=2,
-        knob=Knob("count", None, "loop iterations per task (the post uses 50000000)", target_s=0.5),
+        knob=Knob(
+            "count", None, "loop iterations per task (the post uses 50000000)", target_s=0.25
+        ),
     )
 )
