@@ -152,6 +152,9 @@ def run_one(label: str, cwd: str, args: list[str], expected: str) -> tuple[float
         f"load {doc['environment']['load_avg_1m']:.2f}"
         f" -> {verdict} {rec.get('speedup', 0):.2f}x, {rec.get('classification')}{ok}"
     )
+    if not seq.get("wall_s"):  # the function failed: say why, go on with the next case
+        print(f"    sequential {seq['status']}: {seq.get('error') or seq.get('reason')}")
+        return wall, f"failed ({seq['status']})"
     contention = (
         "-"
         if seq["gil_contention"] is None

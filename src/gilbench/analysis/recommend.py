@@ -130,16 +130,22 @@ def settled(low: float, high: float) -> bool:
     return low >= MIN_GAIN or high < MIN_GAIN
 
 
-# Fewer samples than this on either side and a bootstrap interval is degenerate (one sample:
-# a point; two: the range), so no comparison is settled by it.
+# With fewer samples than this on either side a bootstrap interval is degenerate (one sample: a
+# point; two: the range of the ratios), so it settles a comparison only when it lies clear of
+# the margin by at least its own width again (two samples a side), and never from one sample.
 MIN_DECIDING_SAMPLES = 3
 
 
 def settles(a: Row, b: Row, found: tuple[float, float, float]) -> bool:
-    """Does the :func:`lead` ``found`` of ``a`` over ``b`` settle their comparison: both have
-    at least MIN_DECIDING_SAMPLES samples and its interval is :func:`settled`?"""
-    enough = min(len(a.samples_s), len(b.samples_s)) >= MIN_DECIDING_SAMPLES
-    return enough and settled(found[1], found[2])
+    """Does the :func:`lead` ``found`` of ``a`` over ``b`` settle their comparison? With
+    MIN_DECIDING_SAMPLES samples a side or more, when its interval is :func:`settled`; with two,
+    only when the interval widened by its own width on each side still is; with one, never."""
+    n = min(len(a.samples_s), len(b.samples_s))
+    low, high = found[1], found[2]
+    if n >= MIN_DECIDING_SAMPLES:
+        return settled(low, high)
+    width = high - low
+    return n == 2 and settled(low - width, high + width)
 
 
 def open_comparisons(seq: Row, ok: Sequence[Row], chosen: Row) -> list[dict]:
@@ -148,8 +154,10 @@ def open_comparisons(seq: Row, ok: Sequence[Row], chosen: Row) -> list[dict]:
 
     Open: a row whose lead over sequential is not settled (:func:`settles`: enough samples and
     an interval clear of the margin), unless ``chosen`` leads it by a settled 10% (it cannot
-    change the verdict); and, when ``chosen`` is not sequential, a row that may beat sequential
-    and whose lead over ``chosen`` is not settled."""
+    change the verdict); and, when ``chosen`` is not sequential, a row of another strategy that
+    may beat sequential and whose lead over ``chosen`` is not settled (the chosen strategy at
+    another worker count is not: the rule keeps the fewer workers unless more are a real 10%
+    faster, and either way the strategy to use stands)."""
     out = []
 
     def add(a: Row, b: Row, found: tuple[float, float, float]) -> None:
@@ -162,6 +170,7 @@ def open_comparisons(seq: Row, ok: Sequence[Row], chosen: Row) -> list[dict]:
                 "against_workers": b.workers,
                 "ratio": round(ratio, 3),
                 "ci95": [round(low, 3), round(high, 3)],
+                "samples": min(len(a.samples_s), len(b.samples_s)),
             }
         )
 
@@ -178,6 +187,10 @@ def open_comparisons(seq: Row, ok: Sequence[Row], chosen: Row) -> list[dict]:
         for r in ok:
             vs_seq = lead(r, seq)
             if r is chosen or vs_seq is None or (settles(r, seq, vs_seq) and vs_seq[2] < MIN_GAIN):
+                continue
+            if r.strategy == chosen.strategy:
+                # More workers of the chosen strategy: the rule keeps the fewer unless more are
+                # a real 10% faster; an open question there does not change what to use.
                 continue
             found = lead(r, chosen)
             if found is not None and not settles(r, chosen, found):
@@ -335,7 +348,8 @@ def _inconclusive(guess: Row, seq: Row, undecided: list[dict]) -> str:
     if guess is not seq and guess.speedup is not None:
         lo, hi = guess.speedup_ci95 or (guess.speedup, guess.speedup)
         said += f" {guess.speedup:.2f}x (95% CI {lo:.2f}-{hi:.2f})"
-    n = len(seq.samples_s)
+    # the most samples any open comparison has had: what it took to leave it open
+    n = max((c.get("samples", len(seq.samples_s)) for c in undecided), default=0)
     items = []
     for c in undecided[:3]:
         lo, hi = c["ci95"]
@@ -346,9 +360,13 @@ def _inconclusive(guess: Row, seq: Row, undecided: list[dict]) -> str:
             f"{c['strategy']} x{c['workers']} vs {against} {c['ratio']:.2f}x "
             f"(95% CI {lo:.2f}-{hi:.2f})"
         )
-        items.append(
-            text + (": past a physical limit" if c.get("flagged") else ": holds the 10% margin")
-        )
+        if c.get("flagged"):
+            text += ": past a physical limit"
+        elif settled(lo, hi):
+            text += f": {c.get('samples', n)} sample(s), too few to settle it"
+        else:
+            text += ": holds the 10% margin"
+        items.append(text)
     more = f" and {len(undecided) - 3} more" if len(undecided) > 3 else ""
     return (
         f"inconclusive after {n} sample{'s' if n != 1 else ''}: best guess {said}; not settled: "
