@@ -49,9 +49,9 @@ PASS_S = 0.2
 QUICK_PASS_S = 0.1
 # Tiny functions would need huge task counts to reach PASS_S; dispatch dominates long before.
 MAX_TASKS = 2000
-# Without --samples, no round of bench's trials starts that is projected (from each row's last
-# trial) to end past this, so with the probe the command takes about 30 s at most (--quick:
-# about 15 s) whatever the function costs, once the first round has measured every row.
+# Without --samples, no trial of bench's starts that is projected to end past this (a row's
+# first from the probe, later ones from the row's last trial), so with the probe the command
+# takes about 30 s at most (--quick: about 15 s) whatever the function costs.
 BUDGET_S = 26.0
 QUICK_BUDGET_S = 12.0
 

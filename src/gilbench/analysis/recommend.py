@@ -161,18 +161,7 @@ def open_comparisons(seq: Row, ok: Sequence[Row], chosen: Row) -> list[dict]:
     out = []
 
     def add(a: Row, b: Row, found: tuple[float, float, float]) -> None:
-        ratio, low, high = found
-        out.append(
-            {
-                "strategy": a.strategy,
-                "workers": a.workers,
-                "against_strategy": b.strategy,
-                "against_workers": b.workers,
-                "ratio": round(ratio, 3),
-                "ci95": [round(low, 3), round(high, 3)],
-                "samples": min(len(a.samples_s), len(b.samples_s)),
-            }
-        )
+        out.append(comparison(a, b, found))
 
     for r in ok:
         found = lead(r, seq)
@@ -196,6 +185,23 @@ def open_comparisons(seq: Row, ok: Sequence[Row], chosen: Row) -> list[dict]:
             if found is not None and not settles(r, chosen, found):
                 add(r, chosen, found)
     return out
+
+
+def comparison(a: Row, b: Row, found: tuple[float, float, float], **more: bool) -> dict:
+    """A ``Recommendation.undecided`` item: ``a`` against ``b``, their :func:`lead` ``found``
+    (ratio and 95% interval, 3 decimals), the fewer samples of the two, and ``more`` (e.g.
+    ``flagged=True``)."""
+    ratio, low, high = found
+    return {
+        "strategy": a.strategy,
+        "workers": a.workers,
+        "against_strategy": b.strategy,
+        "against_workers": b.workers,
+        "ratio": round(ratio, 3),
+        "ci95": [round(low, 3), round(high, 3)],
+        "samples": min(len(a.samples_s), len(b.samples_s)),
+        **more,
+    }
 
 
 def best_guess(seq: Row, ok: Sequence[Row]) -> Row:
@@ -312,17 +318,7 @@ def recommend(
     # samples (of it and of sequential) may bring it back within the limits.
     for r, _ in flagged:
         if (r.speedup or 0) >= MIN_GAIN and (found := lead(r, seq)):
-            undecided.append(
-                {
-                    "strategy": r.strategy,
-                    "workers": r.workers,
-                    "against_strategy": seq.strategy,
-                    "against_workers": seq.workers,
-                    "ratio": round(found[0], 3),
-                    "ci95": [round(found[1], 3), round(found[2], 3)],
-                    "flagged": True,
-                }
-            )
+            undecided.append(comparison(r, seq, found, flagged=True))
     inconclusive = None
     if undecided:
         chosen = best_guess(seq, ok)

@@ -57,8 +57,6 @@ QUICK_SAMPLES = 5
 DEFAULT_TIMEOUT_S = 300.0
 # A row's status until its first trial: only a document written mid-run shows it.
 PENDING = "pending"
-# The start of a row's reason when bench's budget left it unmeasured.
-PAST_BUDGET = "not run: past the budget"
 
 
 @dataclass
@@ -297,6 +295,7 @@ class Session:
         cost: dict[int, float] = {}  # row -> seconds its last trial took
         started = self.clock()
         minimum_s = None  # seconds the first plan.min_samples rounds took
+        cut: list[Row] = []  # rows whose first trial the budget left out (round 0 only)
         round_no = 0
         while round_no < plan.n_samples:
             measured = [r for r in rows if r.status in (PENDING, "ok")]
@@ -319,6 +318,7 @@ class Session:
                     continue
                 if round_no == 0 and (why := self._past_budget(row, interp, cost, rows, started)):
                     _skip([row], why)  # the budget is the user's choice: not a failure
+                    cut.append(row)
                     continue
                 self.on_event(TrialStarted(w.name, row.strategy, row.workers, label, round_no))
                 t0 = self.clock()
@@ -327,7 +327,7 @@ class Session:
                 if w.note and row.status != "skipped":
                     row.note = f"{row.note}; {w.note}" if row.note else w.note
                 self._save()
-            if round_no == 0 and (cut := [r for r in rows if _past_budget_reason(r)]):
+            if cut:
                 self.doc.warnings.append(
                     Warning_(
                         "fewer-samples",
@@ -338,6 +338,7 @@ class Session:
                         python=label,
                     )
                 )
+                cut = []
             round_no += 1
             self._update(rows, w.family, final=False)
         self._update(rows, w.family, final=True)
@@ -357,16 +358,10 @@ class Session:
             return None
         # Only trials that took half the timeout or more: in a shorter one, start-up and
         # imports (not in the projection) can be most of the time.
-        rates = [
-            cost[id(r)] / lr
-            for r in rows
-            if cost.get(id(r), 0.0) >= 0.5 * self.plan.timeout
-            and (lr := self._least(r, interp))
-            and r.status != "skipped"
-        ]
+        rates = self._rates(rows, interp, cost, at_least_s=0.5 * self.plan.timeout)
         if not rates:
             return None
-        rate = min(rates)
+        rate = rates[0]
         projected = least * rate
         if projected <= self.plan.timeout:
             return None
@@ -387,9 +382,7 @@ class Session:
         least = self._least(row, interp)
         if budget is None or least is None:
             return None
-        rates = sorted(
-            cost[id(r)] / lr for r in rows if id(r) in cost and (lr := self._least(r, interp))
-        )
+        rates = self._rates(rows, interp, cost)
         if not rates:
             return None
         projected = least * rates[len(rates) // 2]
@@ -397,9 +390,23 @@ class Session:
         if spent + projected <= budget:
             return None
         return (
-            f"{PAST_BUDGET}: its first trial would take about {projected:.0f} s (the probe's "
-            f"least, at the rate the trials before it ran), past the {budget:.0f} s budget "
-            f"with {spent:.0f} s spent; --samples 1 or fewer --tasks measures it"
+            f"not run: past the budget: its first trial would take about {projected:.0f} s "
+            f"(the probe's least, at the rate the trials before it ran), past the {budget:.0f} s "
+            f"budget with {spent:.0f} s spent; --samples 1 or fewer --tasks measures it"
+        )
+
+    def _rates(
+        self, rows: list[Row], interp: dict, cost: dict[int, float], at_least_s: float = 0.0
+    ) -> list[float]:
+        """How many times its least projected duration (:meth:`_least`) each trial of
+        ``rows`` took so far (``cost``: the row's last trial, seconds), lowest first; only
+        trials that lasted ``at_least_s`` or more, none of a row that ended skipped."""
+        return sorted(
+            cost[id(r)] / least
+            for r in rows
+            if cost.get(id(r), -1.0) >= at_least_s
+            and r.status != "skipped"
+            and (least := self._least(r, interp))
         )
 
     def _least(self, row: Row, interp: dict) -> float | None:
@@ -408,14 +415,17 @@ class Session:
         cost = self.plan.call_cost.get(interp["label"])
         if cost is None:
             return None
-        return projection.least_trial(
-            cost,
-            workers=row.workers,
-            tasks=row.tasks,
-            cores=self.doc.environment["usable_cores"],
-            crosses_processes=bool(strategy_registry.crossing_processes([row.strategy])),
-            compare_results=self.plan.compare_results,
-        ).seconds
+        return projection.least_trial(cost, **self._trial_shape(row)).seconds
+
+    def _trial_shape(self, row: Row) -> dict[str, Any]:
+        """What the projection needs to know of a trial of ``row`` besides the call's cost."""
+        return {
+            "workers": row.workers,
+            "tasks": row.tasks,
+            "cores": self.doc.environment["usable_cores"],
+            "crosses_processes": bool(strategy_registry.crossing_processes([row.strategy])),
+            "compare_results": self.plan.compare_results,
+        }
 
     def _undecided(self, rows: list[Row], w: Workload, label: str) -> list[Row]:
         """The rows among ``rows`` that the verdict on (``w``, ``label``) still depends on:
@@ -429,7 +439,7 @@ class Session:
             return []
         wanted = {
             pair
-            for c in getattr(rec, "undecided", ())
+            for c in rec.undecided
             for pair in (
                 (c["strategy"], c["workers"]),
                 (c["against_strategy"], c["against_workers"]),
@@ -476,15 +486,7 @@ class Session:
         cost = self.plan.call_cost.get(interp["label"])
         if cost is None:
             return None
-        return projection.over_timeout(
-            cost,
-            self.plan.timeout,
-            workers=row.workers,
-            tasks=row.tasks,
-            cores=self.doc.environment["usable_cores"],
-            crosses_processes=bool(strategy_registry.crossing_processes([row.strategy])),
-            compare_results=self.plan.compare_results,
-        )
+        return projection.over_timeout(cost, self.plan.timeout, **self._trial_shape(row))
 
     def _known_skip(self, strategy: str, call, interp: dict) -> str | None:
         """Why ``strategy`` will not run this call, when that is known without a trial process:
@@ -571,10 +573,6 @@ class Session:
             self._trial_env(first),
             self.on_event,
         )
-
-
-def _past_budget_reason(row: Row) -> bool:
-    return row.status == "skipped" and (row.reason or "").startswith(PAST_BUDGET)
 
 
 def _skip(rows: list[Row], reason: str) -> None:

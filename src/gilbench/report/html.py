@@ -48,6 +48,7 @@ from gilbench.report.format import (
     shown_columns,
     speedup_band,
     status_cell,
+    use_cell,
 )
 from gilbench.report.svg import (
     DASHES,
@@ -542,12 +543,7 @@ def _run_section(i: int, doc: Mapping[str, Any]) -> str:
         )
         for r in recs:
             if str(r.get("workload")) == workload:
-                use = (
-                    f"use <b>{_e(r.get('strategy'))}</b>"
-                    if r.get("decided", True) is not False
-                    else f"{_span(Span('inconclusive', 'warn'))}, best guess "
-                    f"<b>{_e(r.get('strategy'))}</b>"
-                )
+                use = ("use " if r.get("decided", True) is not False else "") + _cell(use_cell(r))
                 parts.append(
                     f'<p class="rec">Python {_e(r.get("python"))}: {use} '
                     f"with {_value(r.get('workers'))} workers, "
