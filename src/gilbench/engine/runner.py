@@ -81,9 +81,17 @@ def run_trial(
     if isinstance(spec, dict):
         spec = TrialSpec.from_dict(spec)
     read_fd, write_fd = os.pipe()
+    # The worker waits for EOF on this pipe before it exits, so that its descendants are
+    # still its own (it is their subreaper) when they are looked for: see _end_trial.
+    release_r, release_w = os.pipe()
     trial_id = uuid.uuid4().hex
     child_env = _process.child_env(
-        {"GILBENCH_RESULT_FD": str(write_fd), lifeline.TRIAL_ENV: trial_id, **(env or {})}
+        {
+            "GILBENCH_RESULT_FD": str(write_fd),
+            "GILBENCH_RELEASE_FD": str(release_r),
+            lifeline.TRIAL_ENV: trial_id,
+            **(env or {}),
+        }
     )
     with tempfile.TemporaryFile() as output:
         try:
@@ -93,11 +101,15 @@ def run_trial(
                 stdin=subprocess.PIPE,
                 stdout=output,
                 stderr=output,
-                pass_fds=(write_fd,),
+                pass_fds=(write_fd, release_r),
                 subreaper=True,  # what the user's code orphans stays the worker's to find
             )
+        except BaseException:
+            os.close(release_w)
+            raise
         finally:
             os.close(write_fd)
+            os.close(release_r)
         try:
             assert proc.stdin is not None
             proc.stdin.write(spec.to_json().encode())
@@ -105,7 +117,7 @@ def run_trial(
             outcome = _collect(proc, read_fd, timeout, on_message)
         finally:
             os.close(read_fd)
-            leaked = _end_trial(proc, trial_id)
+            leaked = _end_trial(proc, trial_id, release_w)
         outcome.leaked_processes = leaked
         if outcome.status == "error" and outcome.error and outcome.error.startswith("worker died"):
             tail = _tail(output)
@@ -114,13 +126,18 @@ def run_trial(
     return outcome
 
 
-def _end_trial(proc: subprocess.Popen, trial_id: str) -> int:
+def _end_trial(proc: subprocess.Popen, trial_id: str, release_w: int) -> int:
     """Stop the worker's process group, then end what the trial started outside it (found by
-    the worker's descendants, taken before, and by the trial's tag); returns how many."""
+    the worker's descendants, and by the trial's tag); returns how many.
+
+    The descendants are taken while the worker still waits on ``release_w`` (closed here), so
+    a process the user's code started with an environment of its own, which carries no tag,
+    has not yet been orphaned to init by the worker's exit."""
     seen = []
     try:
         seen = lifeline.trial_descendants(proc.pid, trial_id)
     finally:
+        os.close(release_w)
         _process.stop(proc)
     return lifeline.end_leftovers(trial_id, seen, group=proc.pid)
 

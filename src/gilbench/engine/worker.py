@@ -352,6 +352,18 @@ def main() -> None:
         send(protocol.Failed(_describe(exc), traceback=traceback.format_exc()[-4000:]))
     finally:
         out.close()
+        _wait_for_release()
+
+
+def _wait_for_release() -> None:
+    """Block until the parent closes ``GILBENCH_RELEASE_FD`` (it has found this trial's
+    descendants, which stay this subreaper's while it lives) or dies. No-op when unset."""
+    fd = os.environ.get("GILBENCH_RELEASE_FD")
+    if not fd:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        while os.read(int(fd), 64):
+            pass
 
 
 if __name__ == "__main__":
