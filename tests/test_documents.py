@@ -95,8 +95,11 @@ def test_a_compare_document_validates() -> None:
 
 def test_every_kind_has_a_schema_and_no_other() -> None:
     assert {schema_for(k)["properties"]["schema"]["const"] for k in documents.KINDS} == {SCHEMA}
-    with pytest.raises(ValueError, match="unknown document kind 'web-app'"):
-        schema_for("web-app")
+    assert {schema_for(k)["properties"]["kind"]["const"] for k in ("web", "web-app")} == {
+        "web", "web-app"
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="unknown document kind 'web-lab'"):
+        schema_for("web-lab")
 
 
 RUN_TOP = (

@@ -464,7 +464,7 @@ def emit(doc: dict, console: Console, fmt: str | None, html_path: str | None) ->
 
         sys.stdout.write(export(doc, fmt))
         sys.stdout.flush()
-    elif doc.get("kind") == "web":
+    elif doc.get("kind") in ("web", "web-app"):
         from gilbench.weblab.command import print_results
 
         print_results(doc, console)
@@ -572,6 +572,8 @@ def cmd_web(args: argparse.Namespace, console: Console) -> int:
     emit(doc, console, args.format, args.html)
     if args.json:
         shown.print(f"results: {args.json}", markup=False, highlight=False)
+    if doc.get("failure"):  # web --app: what stopped the sweep or a path, on one line
+        print(f"gilbench: {doc['failure']}", file=sys.stderr)
     return EXIT_FAILED if weblab_command.failed(doc) else EXIT_OK
 
 

@@ -9,11 +9,9 @@ kind       written by                  rows
 run        ``gilbench run``            ``results`` (+ ``recommendations``, ``scaling``)
 bench      ``gilbench bench``          ``results`` (+ ``recommendations``)
 web        ``gilbench web``            ``web_results``
+web-app    ``gilbench web --app``      ``app_results`` (+ ``diagnoses``, ``recommendation``)
 compare    ``gilbench compare``        ``rows``, ``only_in_a``, ``only_in_b``
 ========== =========================== ======================================================
-
-``web-app`` (``gilbench web --app``, the user's own app) is planned in DESIGN.md; it gets its
-own kind and schema file when it is written.
 
 Readers go through :func:`load` (``gilbench report``, ``compare``, ``--format`` export, and
 their Python functions): it accepts a path or an already parsed dict, checks that it is a
@@ -50,6 +48,10 @@ Version history of the format (additions only; readers ignore fields they do not
   ``steady`` (the warm-up until two passes agree); per recommendation ``decided``,
   ``undecided`` (the comparisons still open) and ``inconclusive`` (the sentence saying so).
   Older documents lack them: rows read as one loop, verdicts as decided.
+- ``gilbench/1``, web-app documents (``kind: web-app``, ``schemas/web-app.json``): the user's
+  own app under a sweep of server configurations: ``config``, ``app``, ``app_results``,
+  ``diagnoses``, ``recommendation``, ``failure``. Web rows' load generator now counts any 2xx
+  answer as served (it counted only 200).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ from typing import Any
 SCHEMA = "gilbench/1"
 """The ``schema`` field of every document gilbench writes."""
 
-KINDS: tuple[str, ...] = ("run", "bench", "web", "compare")
+KINDS: tuple[str, ...] = ("run", "bench", "web", "web-app", "compare")
 """Document kinds, each with its own JSON schema (see :func:`schema_for`)."""
 
 RESULT_KINDS: tuple[str, ...] = ("run", "bench")
@@ -77,6 +79,7 @@ _SCHEMA_FILES = {
     "run": "schema.json",
     "bench": "schema.json",
     "web": "schemas/web.json",
+    "web-app": "schemas/web-app.json",
     "compare": "schemas/compare.json",
 }
 _MESSAGE_LIMIT = 300
@@ -84,12 +87,15 @@ _MESSAGE_LIMIT = 300
 
 def kind_of(doc: Mapping[str, Any]) -> str:
     """The document's kind, one of :data:`KINDS`: its ``kind`` field when known, else inferred
-    from its fields (``web_results``: web; ``rows`` and ``summary``: compare; otherwise run)."""
+    from its fields (``web_results``: web; ``app_results``: web-app; ``rows`` and ``summary``:
+    compare; otherwise run)."""
     kind = doc.get("kind")
     if kind in KINDS:
         return str(kind)
     if "web_results" in doc:
         return "web"
+    if "app_results" in doc:
+        return "web-app"
     if "rows" in doc and "summary" in doc:
         return "compare"
     return "run"

@@ -601,6 +601,75 @@ WEB_COLUMNS: tuple[Column, ...] = (
 )
 """The web lab's table: one row per variant x users x server workers (x loop mode)."""
 
+
+def _app_flags(row: Row) -> Cell:
+    flags = []
+    if row.get("generator_bound"):
+        flags.append(Span("generator-bound", "bad"))
+    if row.get("error"):
+        flags.append(Span(str(row["error"]), "bad"))
+    kinds = row.get("error_kinds") or {}
+    if kinds:
+        flags.append(Span(", ".join(f"{k} x{n}" for k, n in kinds.items()), "bad"))
+    return tuple(flags)
+
+
+APP_COLUMNS: tuple[Column, ...] = (
+    Column("Path", _value("path", tone="mono"), (field("path"), field("method"))),
+    Column(
+        "Server",
+        _value("config"),
+        (
+            field("config"),
+            field("server"),
+            field("worker_class"),
+            field("workers"),
+            field("threads"),
+        ),
+    ),  # fmt: skip
+    Column("Users", _value("concurrency"), (field("concurrency"),), numeric=True),
+    Column("Mode", _value("mode"), (field("mode"), field("offered_rps")), optional=True),
+    Column("RPS", _rps, (field("rps"),), numeric=True),
+    Column(
+        "Expected RPS",
+        _value("expected_rps", lambda v: fmt_num(v, 1)),
+        (field("expected_rps"),),
+        numeric=True,
+    ),
+    Column("Errors / timeouts", _failures, (field("errors"), field("timeouts")), numeric=True),
+    *(
+        Column(
+            f"{key} ms",
+            _latency(key),
+            (field(f"latency_ms_{key}", "latency_ms", key),),
+            numeric=True,
+        )
+        for key in ("p50", "p95", "p99")
+    ),
+    Column(
+        "CPU ms / request",
+        _value("cpu_ms_per_request", lambda v: fmt_num(v, 2)),
+        (field("cpu_ms_per_request"), field("server_cpu_s")),
+        numeric=True,
+    ),
+    Column(
+        "Server CPU/wall",
+        _value("server_cpu_util", lambda v: fmt_num(v, 2)),
+        (field("server_cpu_util"),),
+        numeric=True,
+    ),
+    Column(
+        "Generator CPU",
+        _value("generator_cpu_util", lambda v: MISSING if v is None else f"{v:.0%}"),
+        (field("generator_cpu_util"), field("other_cpu_s")),
+        numeric=True,
+    ),
+    Column("Flags", _app_flags, (field("generator_bound"), field("error"))),
+)
+"""``gilbench web --app``'s table: one row per path x server configuration x users (x loop
+mode). CPU/wall is the server's busy cores; Generator CPU the load generator's share of its
+one core (its headroom is the rest)."""
+
 COMPARE_FIELDS: tuple[tuple[str, tuple[Any, ...]], ...] = (
     field("workload"),
     field("strategy"),

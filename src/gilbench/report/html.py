@@ -27,6 +27,7 @@ from gilbench._version import __version__
 from gilbench.documents import kind_of as doc_kind
 from gilbench.documents import load
 from gilbench.report.format import (
+    APP_COLUMNS,
     CROSS_RULE,
     MISSING,
     RECOMMENDATION_COLUMNS,
@@ -279,7 +280,13 @@ def _created(doc: Mapping[str, Any]) -> str:
 
 def _doc_title(i: int, doc: Mapping[str, Any]) -> str:
     kind = doc_kind(doc)
-    name = {"run": "Run", "bench": "Bench", "web": "Web lab", "compare": "Comparison"}[kind]
+    name = {
+        "run": "Run",
+        "bench": "Bench",
+        "web": "Web lab",
+        "web-app": "Your app",
+        "compare": "Comparison",
+    }[kind]
     return f"{name} #{i}"
 
 
@@ -320,10 +327,17 @@ def _verdict_section(docs: Sequence[Mapping[str, Any]]) -> str:
     claims = [
         (i, text) for i, d in enumerate(docs, 1) if doc_kind(d) == "web" and (text := _web_claim(d))
     ]
-    if not recs and not claims:
+    apps = [
+        (i, str(d["recommendation"]["sentence"]))
+        for i, d in enumerate(docs, 1)
+        if doc_kind(d) == "web-app" and isinstance(d.get("recommendation"), Mapping)
+    ]
+    if not recs and not claims and not apps:
         parts.append('<p class="note">These documents carry no recommendations.</p>')
     for i, text in claims:
         parts.append(f'<p class="rec"><a href="#doc-{i}">Web lab #{i}</a>: {_e(text)}</p>')
+    for i, text in apps:
+        parts.append(f'<p class="rec"><a href="#doc-{i}">Your app #{i}</a>: {_e(text)}</p>')
     for i, d in enumerate(docs, 1):
         if doc_kind(d) == "compare" and d.get("summary_line"):
             parts.append(
@@ -871,6 +885,92 @@ def _web_section(i: int, doc: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+# -- web --app -------------------------------------------------------------------------------------
+
+
+def _web_app_section(i: int, doc: Mapping[str, Any]) -> str:
+    """The user's app: per endpoint its diagnosis, the configuration to serve it with and a bar
+    chart of RPS by server configuration at the most users; the whole app's configuration;
+    every row."""
+    from gilbench.report.webapp import KIND_LABELS
+
+    rows = _rows(doc.get("app_results"))
+    config = doc.get("config") if isinstance(doc.get("config"), Mapping) else {}
+    app = doc.get("app") if isinstance(doc.get("app"), Mapping) else {}
+    facts = [
+        f'<span class="mono">{_e(str(config.get("target", "?")))}</span>',
+        _e(str(app.get("interface", "?")).upper()),
+        f"{_e(fmt_seconds(config.get('duration_s')))} per point"
+        if config.get("duration_s") is not None
+        else "",
+        _e(_created(doc)),
+    ]
+    parts = [
+        f'<section class="doc" id="doc-{i}"><h2>{_e(_doc_title(i, doc))}: how to serve it</h2>',
+        f'<p class="lede">{" · ".join(f for f in facts if f)}</p>',
+    ]
+    rec = doc.get("recommendation")
+    if isinstance(rec, Mapping) and rec.get("sentence"):
+        parts.append(f'<p class="rec">{_e(str(rec["sentence"]))}</p>')
+    if doc.get("failure"):
+        parts.append(f'<p class="alert">{_e(str(doc["failure"]))}</p>')
+    for k, d in enumerate(_rows(doc.get("diagnoses"))):
+        path = str(d.get("path"))
+        kind = KIND_LABELS.get(str(d.get("kind")), str(d.get("kind")))
+        handler = f" ({d['handler_kind']})" if d.get("handler_kind") else ""
+        parts.append(
+            f'<h3><span class="mono">{_e(path)}</span>{_e(handler)}: {_e(kind)}</h3>'
+            f"<p>{_e(str(d.get('sentence', '')))}</p>"
+        )
+        chosen = d.get("recommended")
+        if isinstance(chosen, Mapping) and chosen.get("sentence"):
+            parts.append(f'<p class="rec">{_e(str(chosen["sentence"]))}</p>')
+        closed = [r for r in rows if r.get("path") == path and r.get("mode") == "closed"]
+        tops = [as_number(r.get("concurrency")) or 0 for r in closed]
+        top = [r for r in closed if tops and (as_number(r.get("concurrency")) or 0) == max(tops)]
+        if len(top) > 1:
+            labels = [str(r.get("config")) for r in top]
+            tips = [
+                f"{c}: {fmt_num(r.get('rps'), 1)} RPS" for c, r in zip(labels, top, strict=True)
+            ]
+            series = [BarSeries("RPS", [as_number(r.get("rps")) for r in top], PALETTE[0], tips)]
+            if any(r.get("expected_rps") is not None for r in top):
+                series.append(
+                    BarSeries(
+                        "workers x threads / latency",
+                        [as_number(r.get("expected_rps")) for r in top],
+                        IDEAL_COLOR,
+                    )
+                )  # fmt: skip
+            parts.append(
+                '<div class="charts">'
+                + bar_chart(
+                    f"{i}/app-rps/{k}",
+                    f"{path}: RPS at {fmt_num(max(tops), 0)} users",
+                    labels,
+                    series,
+                    x_label="server configuration",
+                    y_label="requests / s",
+                    width=max(400, 70 * len(labels)),
+                )
+                + "</div>"
+            )
+    ordered = sorted(
+        rows,
+        key=lambda r: (
+            str(r.get("path")),
+            str(r.get("mode")),
+            _workers_key(r.get("workers")),
+            _workers_key(r.get("threads")),
+            _workers_key(r.get("concurrency")),
+        ),
+    )
+    if ordered:
+        parts.append(_columns_table(shown_columns(APP_COLUMNS, rows), ordered, "web"))
+    parts.append("</section>")
+    return "".join(parts)
+
+
 # -- compare ---------------------------------------------------------------------------------------
 
 
@@ -1082,6 +1182,7 @@ def render_html(docs: Sequence[Mapping[str, Any]]) -> str:
         "run": _run_section,
         "bench": _run_section,
         "web": _web_section,
+        "web-app": _web_app_section,
         "compare": _compare_section,
     }
     toc = " ".join(

@@ -25,6 +25,11 @@ DEFAULT_REPEAT = 3  # runs of each CPU-bound cell; the median is kept
 QUICK_CONCURRENCY = [50]
 QUICK_DURATION = 2.0
 QUICK_REPEAT = 1
+# --app (the user's own app): a sweep of server configurations.
+APP_THREADS = [1, 4, 40]  # threads a worker: none, a few, Starlette's and a big gthread pool
+APP_CONCURRENCY = [1, 50]  # one user (latency and CPU a request), then a crowd
+APP_DURATION = 3.0
+QUICK_APP_DURATION = 1.5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +96,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", metavar="PATH", default=None, help="write the results document here"
     )
+    app = parser.add_argument_group(
+        "your own app",
+        "serve MODULE:APP (imported from the current directory) under uvicorn (ASGI) or "
+        "gunicorn (WSGI), sweep workers x threads, and say how to run it",
+    )
+    app.add_argument("--app", metavar="MODULE:APP", default=None, help="the ASGI or WSGI app")
+    app.add_argument(
+        "--path", metavar="/ENDPOINT", action="append", default=None,
+        help="an endpoint to measure, repeatable",
+    )  # fmt: skip
+    app.add_argument("--method", metavar="M", default="GET", help="HTTP method (default GET)")
+    app.add_argument("--body", metavar="B", default=None, help="request body (UTF-8)")
+    app.add_argument(
+        "--header", metavar="'NAME: VALUE'", action="append", default=None,
+        help="a request header, repeatable (names are recorded, values are not)",
+    )  # fmt: skip
+    app.add_argument(
+        "--threads", metavar="1,4,40", default=None,
+        help="threads a worker: AnyIO's limiter under uvicorn, gunicorn's gthread "
+        "(1: its sync worker) (default 1,4,40; --quick: 1,40)",
+    )  # fmt: skip
+    app.add_argument(
+        "--port", metavar="N", default=None,
+        help="serve on this loopback port (default: a free one)",
+    )  # fmt: skip
+    app.add_argument(
+        "--startup-timeout", metavar="SECONDS", default=None,
+        help="how long a server may take to boot every worker and answer (default 30)",
+    )  # fmt: skip
 
 
 def _number(text: str | None, default: float, option: str, kind: type = float) -> float:
@@ -158,36 +192,98 @@ def lab_arguments(args: argparse.Namespace) -> dict:
     return kwargs
 
 
+APP_ONLY = ("path", "body", "header", "threads", "port", "startup_timeout")
+LAB_ONLY = ("delay", "threadpool", "variant", "repeat", "open_loop_rate")
+
+
+def app_arguments(args: argparse.Namespace) -> dict:
+    """Turn parsed options into ``appsweep.run_app`` keyword arguments (``--app`` given).
+
+    Defaults: workers 1, the usable cores and twice that; threads 1,4,40; users 1,50; 3 s
+    windows (``--quick``: workers 1 and the cores, threads 1,40, 1.5 s windows). Raises
+    UsageError for a lab-only option, a value that is not a number, or a bad ``--json``."""
+    from gilbench.engine.environment import usable_cores
+    from gilbench.weblab.appsweep import parse_headers
+
+    for name in LAB_ONLY:
+        if getattr(args, name, None) is not None:
+            raise UsageError(f"--{name.replace('_', '-')} is for the web lab, not --app")
+    quick = bool(args.quick)
+    cores = usable_cores()
+    workers = [1, cores] if quick else [1, cores, 2 * cores]
+    port = None if args.port is None else int(_number(args.port, 0, "--port", int))
+    if port is not None and not 1 <= port <= 65535:
+        raise UsageError("--port must be between 1 and 65535")
+    startup = _number(args.startup_timeout, 30.0, "--startup-timeout")
+    if not 0 < startup <= 600:
+        raise UsageError("--startup-timeout must be > 0 and <= 600 seconds")
+    if args.json:
+        folder = os.path.dirname(os.path.abspath(args.json))
+        if not os.path.isdir(folder):
+            raise UsageError(f"--json: no such directory {folder}")
+    return {
+        "target": args.app,
+        "paths": list(dict.fromkeys(args.path or [])),
+        "method": args.method,
+        "body": args.body,
+        "headers": parse_headers(args.header or []),
+        "server_workers": _int_list(args.server_workers, workers, "--server-workers"),
+        "threads": _int_list(args.threads, [1, 40] if quick else APP_THREADS, "--threads"),
+        "concurrency": _int_list(args.concurrency, APP_CONCURRENCY, "--concurrency"),
+        "duration": _number(
+            args.duration, QUICK_APP_DURATION if quick else APP_DURATION, "--duration"
+        ),
+        "quick": quick,
+        "port": port,
+        "startup_timeout": startup,
+    }
+
+
 def measure(args: argparse.Namespace, console: Console) -> dict:
-    """Run the web lab with a progress bar and return its ``kind: web`` document.
+    """Run the web lab (or, with ``--app``, the sweep of the user's app) with a progress bar
+    and return its ``kind: web`` (``web-app``) document.
 
     With ``--json``, the file is rewritten atomically after every row and at the end.
-    Raises UsageError like :func:`lab_arguments`.
+    Raises UsageError like :func:`lab_arguments` / :func:`app_arguments`.
     """
-    from gilbench.weblab.lab import run_lab
+    if args.app is None:
+        for name in APP_ONLY:
+            if getattr(args, name, None) is not None:
+                raise UsageError(f"--{name.replace('_', '-')} needs --app MODULE:APP")
+        from gilbench.weblab.lab import run_lab
 
-    kwargs = lab_arguments(args)
+        kwargs, run, title = lab_arguments(args), run_lab, "web lab"
+    else:
+        from gilbench.weblab.appsweep import run_app
+
+        kwargs, run, title = app_arguments(args), run_app, f"web --app {args.app}"
     checkpoint = (lambda doc: write_json_atomic(args.json, doc)) if args.json else None
     with Progress(
         TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=console, transient=True,
     ) as bar:  # fmt: skip
-        task = bar.add_task("web lab", total=None)
+        task = bar.add_task(title, total=None)
 
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, description=label)
 
-        doc = run_lab(**kwargs, progress=progress, checkpoint=checkpoint)
+        doc = run(**kwargs, progress=progress, checkpoint=checkpoint)
     if args.json:
         write_json_atomic(args.json, doc)
     return doc
 
 
 def print_results(doc: dict, console: Console) -> None:
-    """Print a web document: its table, one lesson per variant, the claim check, the warnings."""
+    """Print a web document: its table, one lesson per variant, the claim check, the warnings
+    (a ``web-app`` document: ``report.webapp.print_app``)."""
     from gilbench.report.web import web_table
     from gilbench.weblab.theory import format_lessons
 
+    if doc.get("kind") == "web-app":
+        from gilbench.report.webapp import print_app
+
+        print_app(doc, console)
+        return
     console.print(web_table(doc))
     for line in format_lessons(doc):
         console.print(f"- {line}", highlight=False)
@@ -199,4 +295,8 @@ def print_results(doc: dict, console: Console) -> None:
 
 def failed(doc: dict) -> bool:
     """Whether a measurement of the web document failed (the command then exits 1)."""
+    if doc.get("kind") == "web-app":
+        from gilbench.weblab.appsweep import failed as app_failed
+
+        return app_failed(doc)
     return any(row["error"] for row in doc["web_results"])

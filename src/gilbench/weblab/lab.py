@@ -235,7 +235,7 @@ def run_lab(
             http=HTTP,
         )
 
-    with _services() as (slow, gen):
+    with services() as (slow, gen):
         progress(done, total, "generator ceiling (closed loop against /noop)")
         try:
             with server(min(max(server_workers), cores)) as srv:
@@ -294,7 +294,7 @@ def run_lab(
 
 
 @contextmanager
-def _services() -> Iterator[tuple[DelayServer, LoadGenerator]]:
+def services() -> Iterator[tuple[DelayServer, LoadGenerator]]:
     """The delay server and the load generator, stopped however the lab ends.
 
     Not ``with DelayServer()``: ``__exit__`` does not run when ``__enter__`` raises, and a
@@ -325,6 +325,35 @@ def _busy_cpu_seconds() -> float:
     return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq"))
 
 
+def measure_window(
+    gen: LoadGenerator, spec: LoadSpec, server_cpu_seconds: Callable[[], float]
+) -> tuple[LoadResult, float | None, float | None]:
+    """Run ``spec`` and sample the server's CPU at the window's edges.
+
+    Returns ``(result, server_cpu_s, other_cpu_s)``: the server's CPU seconds inside the window
+    (``server_cpu_seconds()`` read at ``window_start`` and ``window_end``) and what the rest of
+    the machine burnt beside the server and the generator (None when an edge was missed).
+    Raises what ``gen.run`` raises (LoadError); a generator that died is restarted first, so
+    the next measurement gets a new one."""
+    marks: dict[str, tuple[float, float]] = {}
+
+    def on_event(name: str) -> None:
+        marks[name] = (server_cpu_seconds(), _busy_cpu_seconds())
+
+    try:
+        result: LoadResult = gen.run(spec, on_event)
+    except Exception:
+        if gen.proc is None:
+            gen.start()
+        raise
+    if "window_start" not in marks or "window_end" not in marks:
+        return result, None, None
+    server = marks["window_end"][0] - marks["window_start"][0]
+    busy = marks["window_end"][1] - marks["window_start"][1]
+    other = max(0.0, busy - server - result.generator_cpu_s)
+    return result, round(server, 3), round(other, 3)
+
+
 def _measure(
     gen: LoadGenerator,
     srv: UvicornServer,
@@ -339,28 +368,18 @@ def _measure(
     Unless this is the server's ``last`` measurement, a server that does not answer
     ``/health`` after the drain holds a backlog and is restarted.
     """
-    marks: dict[str, tuple[float, float]] = {}
-
-    def on_event(name: str) -> None:
-        marks[name] = (srv.cpu_seconds(), _busy_cpu_seconds())
-
     try:
-        result: LoadResult = gen.run(spec, on_event)
+        result, server_cpu_s, other_cpu_s = measure_window(gen, spec, srv.cpu_seconds)
     except Exception as exc:
         row["error"] = f"load generator: {exc}"
-        if gen.proc is None:  # it died or was stopped: the next measurement gets a new one
-            gen.start()
         return None
     row.update(
         rps=result.rps, requests=result.requests, errors=result.errors, timeouts=result.timeouts,
         latency_ms=result.latency_ms, generator_cpu_s=result.generator_cpu_s,
         send_lag_ms_max=result.send_lag_ms_max, window_s=result.window_s,
     )  # fmt: skip
-    if "window_start" in marks and "window_end" in marks:
-        server = marks["window_end"][0] - marks["window_start"][0]
-        busy = marks["window_end"][1] - marks["window_start"][1]
-        row["server_cpu_s"] = round(server, 3)
-        row["other_cpu_s"] = round(max(0.0, busy - server - result.generator_cpu_s), 3)
+    if server_cpu_s is not None:
+        row["server_cpu_s"], row["other_cpu_s"] = server_cpu_s, other_cpu_s
     if last:
         return None
     if not srv.is_responsive(timeout=drain):

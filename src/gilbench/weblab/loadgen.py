@@ -87,6 +87,15 @@ class LoadSpec:
     """Per-request total timeout; a request that takes longer counts as a timeout."""
     drain_s: float = 2.0
     """Closed loop: how long in-flight requests may finish after the window."""
+    method: str = "GET"
+    """HTTP method of every request."""
+    body: str | None = None
+    """Request body (UTF-8), or None for none."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Extra request headers, as (name, value) pairs."""
+
+    def __post_init__(self) -> None:  # JSON gives lists: keep the pairs hashable
+        object.__setattr__(self, "headers", tuple(tuple(pair) for pair in self.headers))
 
 
 @dataclass
@@ -115,6 +124,8 @@ class LoadResult:
     """Open loop: the rate requests were due at."""
     send_lag_ms_max: float | None = None
     """Open loop: worst delay between a request's due time and its actual send."""
+    error_kinds: dict[str, int] | None = None
+    """What the errors were: ``{"HTTP 500": 12, "connection": 1}`` (counted like ``errors``)."""
 
 
 def _histogram():
@@ -154,6 +165,7 @@ class _Tally:
         """Closed loop: successful requests weighted by their share inside the window."""
         self.errors = 0
         self.timeouts = 0
+        self.error_kinds: dict[str, int] = {}
 
     def add(self, outcome: str, latency_s: float) -> None:
         if outcome == "ok":
@@ -162,20 +174,24 @@ class _Tally:
             self.timeouts += 1
         else:
             self.errors += 1
+            self.error_kinds[outcome] = self.error_kinds.get(outcome, 0) + 1
 
 
-async def _get(session, url: str) -> str:
-    """One request: ``ok``, ``timeout`` or ``error``; the body is read in full."""
+async def _get(session, spec: LoadSpec) -> str:
+    """One request as ``spec`` says: ``ok`` (a 2xx answer), ``timeout``, or what the error was
+    (``HTTP 500``, ``connection``); the body is read in full."""
     import aiohttp
 
     try:
-        async with session.get(url) as response:
+        async with session.request(
+            spec.method, spec.url, data=spec.body, headers=dict(spec.headers) or None
+        ) as response:
             await response.read()
-            return "ok" if response.status == 200 else "error"
+            return "ok" if 200 <= response.status < 300 else f"HTTP {response.status}"
     except TimeoutError:
         return "timeout"
     except (aiohttp.ClientError, OSError):
-        return "error"
+        return "connection"
 
 
 async def _sleep_until(deadline: float) -> None:
@@ -233,6 +249,7 @@ async def run_load(spec: LoadSpec, emit: Callable[[dict], None] = lambda event: 
         generator_cpu_s=round(cpu, 3),
         offered_rps=spec.rate if spec.mode == "open" else None,
         send_lag_ms_max=None if send_lag is None else round(send_lag * 1000, 2),
+        error_kinds=dict(tally.error_kinds),
     )
 
 
@@ -249,7 +266,7 @@ async def _closed(
         crossed = False
         while not past_end.is_set():
             sent = time.perf_counter()
-            outcome = await _get(session, spec.url)
+            outcome = await _get(session, spec)
             done = time.perf_counter()
             if start <= done < end:
                 tally.add(outcome, done - sent)
@@ -283,7 +300,7 @@ async def _open(
     interval = 1.0 / spec.rate
 
     async def request(due: float) -> None:
-        outcome = await _get(session, spec.url)
+        outcome = await _get(session, spec)
         done = time.perf_counter()
         if start <= due < end:
             tally.add(outcome, done - due)
@@ -383,7 +400,7 @@ class LoadGenerator:
         job fails, or when no answer comes within the spec's own durations + timeout_s + 15 s."""
         if self.proc is None or self.proc.stdin is None:
             raise LoadError("load generator not started")
-        self.proc.stdin.write((json.dumps(asdict(spec)) + "\n").encode())
+        self.proc.stdin.write((json.dumps(asdict(spec)) + "\n").encode())  # tuples -> lists
         self.proc.stdin.flush()
         wait = spec.warmup_s + spec.duration_s + spec.drain_s + spec.timeout_s + 15.0
         deadline = time.monotonic() + wait

@@ -1,0 +1,5 @@
+"""An app whose import fails, as a user's app with a missing dependency does."""
+
+import nope  # noqa: F401
+
+app = None

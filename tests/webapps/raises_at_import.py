@@ -1,0 +1,5 @@
+"""Raises while being imported."""
+
+ratio = 1 / 0
+
+app = None
