@@ -4,9 +4,6 @@ import os
 import threading
 import time
 
-_counter = 0
-_lock = threading.Lock()
-
 
 def fast(x: int = 1) -> int:
     return x * 2
@@ -40,12 +37,10 @@ def chatty() -> int:
     return 1
 
 
-def racy() -> int:
-    """Returns a different value on every call: strategies' checksums will not match."""
-    global _counter
-    with _lock:
-        _counter += 1
-        return _counter
+def racy() -> str:
+    """Returns the name of the thread it ran on: sequential's (the main thread) and threads'
+    (a pool's) always differ, so their checksums cannot match, whatever the warm-up count."""
+    return threading.current_thread().name
 
 
 # -- for gilbench bench: one function per kind of work, and more bad behaviour ----------------

@@ -614,11 +614,21 @@ def _app_flags(row: Row) -> Cell:
     return tuple(flags)
 
 
+def short_config(row: Row) -> str:
+    """A server configuration in a few characters: "2w x 40t" (uvicorn), "sync 2w",
+    "gthread 2w x 4t" (gunicorn)."""
+    w, t = row.get("workers"), row.get("threads")
+    kind = row.get("worker_class")
+    if kind == "sync":
+        return f"sync {w}w"
+    return f"{'gthread ' if kind == 'gthread' else ''}{w}w x {t}t"
+
+
 APP_COLUMNS: tuple[Column, ...] = (
     Column("Path", _value("path", tone="mono"), (field("path"), field("method"))),
     Column(
         "Server",
-        _value("config"),
+        lambda row: (Span(short_config(row)),),
         (
             field("config"),
             field("server"),

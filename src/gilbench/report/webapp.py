@@ -28,18 +28,32 @@ KIND_LABELS = {
 """Short names of ``weblab.diagnose``'s kinds."""
 
 
-def app_table(doc: Mapping[str, Any]) -> Table:
-    """The sweep's rows as a rich Table (``APP_COLUMNS``), the settings in the title."""
+TERMINAL_LEAVES_OUT = ("Path", "p95 ms")
+"""Columns the terminal does without: each path has a table of its own; p95 is in the JSON."""
+
+
+def app_tables(doc: Mapping[str, Any]) -> list[Table]:
+    """The sweep's rows as rich Tables, one per path (``APP_COLUMNS`` but the path and p95),
+    the server, the handler and the window in each title."""
     cfg = doc["config"]
-    rows = doc["app_results"]
     app = doc.get("app") or {}
     served = "uvicorn" if app.get("interface") == "asgi" else "gunicorn"
-    return rich_table(
-        f"gilbench web --app {cfg['target']}: {app.get('interface', '?').upper()} under "
-        f"{served}, {cfg['duration_s']:g} s windows",
-        shown_columns(APP_COLUMNS, rows),
-        rows,
-    )
+    kinds = {p.get("path"): p.get("handler_kind") for p in app.get("paths") or []}
+    tables = []
+    for path in dict.fromkeys(r["path"] for r in doc["app_results"]):
+        rows = [r for r in doc["app_results"] if r["path"] == path]
+        shown = shown_columns(APP_COLUMNS, rows)
+        columns = [c for c in shown if c.title not in TERMINAL_LEAVES_OUT]
+        handler = f" ({kinds[path]})" if kinds.get(path) else ""
+        tables.append(
+            rich_table(
+                f"{cfg.get('method', 'GET')} {path}{handler} under {served}, "
+                f"{cfg['duration_s']:g} s windows",
+                columns,
+                rows,
+            )
+        )
+    return tables
 
 
 def verdict_lines(doc: Mapping[str, Any]) -> list[str]:
@@ -48,8 +62,7 @@ def verdict_lines(doc: Mapping[str, Any]) -> list[str]:
     lines = []
     for d in doc.get("diagnoses") or []:
         handler = f" ({d['handler_kind']})" if d.get("handler_kind") else ""
-        kind = KIND_LABELS.get(d["kind"], d["kind"])
-        lines.append(f"{d['path']}{handler}: {kind}: {d['sentence']}")
+        lines.append(f"{d['path']}{handler}: {d['sentence']}")
         if d.get("recommended"):
             lines.append(f"  -> {d['recommended']['sentence']}")
     rec = doc.get("recommendation")
@@ -62,8 +75,8 @@ def verdict_lines(doc: Mapping[str, Any]) -> list[str]:
 
 def print_app(doc: Mapping[str, Any], console: Console) -> None:
     """Print a ``web-app`` document: table, verdicts, warnings."""
-    if doc.get("app_results"):
-        console.print(app_table(doc))
+    for table in app_tables(doc):
+        console.print(table)
     for line in verdict_lines(doc):
         console.print(line if line.startswith("  ") else f"- {line}", highlight=False, markup=False)
     for warning in doc.get("warnings") or []:

@@ -49,6 +49,8 @@ OPEN_LOOP_SHARE = 0.8
 SETTLE_TIMEOUT_S = 60.0
 """How long one request after a window may take to come back (a backlog being served)."""
 FIRST_ANSWER_TIMEOUT_S = 30.0
+STEADY_WAIT_S = 15.0
+"""How much longer than the warm-up a window may wait for every user's first answer."""
 
 Progress = Callable[[int, int, str], None]
 
@@ -96,7 +98,8 @@ def new_row(path: str, method: str, config: ServerConfig, users: int, mode: str)
         "latency_ms": {"p50": None, "p95": None, "p99": None, "max": None},
         "server_cpu_s": None, "cpu_ms_per_request": None, "server_cpu_util": None,
         "generator_cpu_util": None, "generator_bound": False, "other_cpu_s": None,
-        "expected_rps": None, "offered_rps": None, "window_s": None, "error": None,
+        "expected_rps": None, "offered_rps": None, "window_s": None, "warmup_s": None,
+        "error": None,
     }  # fmt: skip
 
 
@@ -270,6 +273,7 @@ def run_app(
                         url=srv.url + path, concurrency=u, duration_s=duration,
                         warmup_s=warmup, ramp_s=min(0.5, warmup / 2), timeout_s=timeout,
                         drain_s=drain, method=method, body=body, headers=tuple(headers),
+                        steady_wait_s=STEADY_WAIT_S,
                     )  # fmt: skip
                     row = new_row(path, method, config, u, "closed")
                     _measure(gen, srv, spec, row)
@@ -361,6 +365,7 @@ def _measure(gen, srv: AppServer, spec: LoadSpec, row: dict) -> None:
         rps=result.rps, requests=result.requests, errors=result.errors,
         timeouts=result.timeouts, error_kinds=result.error_kinds or {},
         latency_ms=result.latency_ms, window_s=window, offered_rps=result.offered_rps,
+        warmup_s=result.warmup_s,
         generator_cpu_util=round(result.generator_cpu_s / window, 3),
         generator_bound=result.generator_cpu_s / window >= diagnose.GENERATOR_BOUND_UTIL,
         other_cpu_s=other_cpu_s, server_cpu_s=server_cpu_s,

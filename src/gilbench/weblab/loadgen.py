@@ -19,7 +19,13 @@ Modes.
   completions instead swings with phase whenever the server answers in batches: a CPU-bound
   ``def`` endpoint shares one core among 40 threads, so ~40 requests finish together every
   ~1.4 s, and a 2 s window held 25 or 57 "RPS" of the same server (same CPU seconds) in
-  two runs. The shares sum to the same figure on average, without the jump. To learn the
+  two runs. The shares sum to the same figure on average, without the jump, provided the
+  requests in flight when the window opens were sent to a server already in its steady
+  state: a young request (sent just after the load began) lies mostly inside the window, so
+  the window opens only after ``warmup_s`` *and* every user's first answer (up to
+  ``steady_wait_s`` more). Measured on gunicorn's sync worker, 50 users, 0.1 s per request:
+  with a fixed 1 s warm-up the shares gave 13.1 RPS where 29 completions in 3 s (9.7 RPS)
+  and 1/latency (9.6) agree. To learn the
   lifetime of the requests in flight at the window's end, the users keep the load on (their
   extra requests uncounted) until every one of those has finished, up to ``drain_s``; one
   still unanswered then counts nothing.
@@ -42,7 +48,9 @@ server's CPU on the window events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import math
 import subprocess
 import sys
 import time
@@ -93,6 +101,10 @@ class LoadSpec:
     """Request body (UTF-8), or None for none."""
     headers: tuple[tuple[str, str], ...] = ()
     """Extra request headers, as (name, value) pairs."""
+    steady_wait_s: float = 10.0
+    """Closed loop: after ``warmup_s``, how much longer the window may wait for every user to
+    have had an answer, so that the requests in flight when it opens were sent to a warm,
+    loaded server (else a slow server's first, young requests inflate the lifetime shares)."""
 
     def __post_init__(self) -> None:  # JSON gives lists: keep the pairs hashable
         object.__setattr__(self, "headers", tuple(tuple(pair) for pair in self.headers))
@@ -126,6 +138,9 @@ class LoadResult:
     """Open loop: worst delay between a request's due time and its actual send."""
     error_kinds: dict[str, int] | None = None
     """What the errors were: ``{"HTTP 500": 12, "connection": 1}`` (counted like ``errors``)."""
+    warmup_s: float | None = None
+    """Seconds from the first request to the window's start (``warmup_s`` or more: closed
+    loops wait for every user's first answer, up to ``steady_wait_s``)."""
 
 
 def _histogram():
@@ -200,14 +215,37 @@ async def _sleep_until(deadline: float) -> None:
         await asyncio.sleep(delay)
 
 
-async def _window(start: float, end: float, emit: Callable[[dict], None]) -> float:
-    """Emit the window's edges; return this process's CPU seconds inside it."""
-    await _sleep_until(start)
+class _Window:
+    """The counted window's edges (``time.perf_counter`` s): unknown (infinite) until it opens."""
+
+    def __init__(self) -> None:
+        self.start = math.inf
+        self.end = math.inf
+        self.ended = asyncio.Event()
+
+
+async def _window(
+    win: _Window,
+    earliest: float,
+    spec: LoadSpec,
+    answered: asyncio.Event | None,
+    emit: Callable[[dict], None],
+) -> float:
+    """Open the window at ``earliest`` or, when ``answered`` is given (closed loop), once it is
+    set too (every user has had an answer), waiting at most ``spec.steady_wait_s`` more for it;
+    emit its edges and return this process's CPU seconds inside it."""
+    await _sleep_until(earliest)
+    if answered is not None and not answered.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(answered.wait(), timeout=spec.steady_wait_s)
+    win.start = max(earliest, time.perf_counter())
+    win.end = win.start + spec.duration_s
     emit({"event": "window_start"})
     cpu0 = time.process_time()
-    await _sleep_until(end)
+    await _sleep_until(win.end)
     cpu = time.process_time() - cpu0
     emit({"event": "window_end"})
+    win.ended.set()
     return cpu
 
 
@@ -227,15 +265,18 @@ async def run_load(spec: LoadSpec, emit: Callable[[dict], None] = lambda event: 
         connector=connector, timeout=timeout, auto_decompress=False
     ) as session:
         t0 = time.perf_counter()
-        start = t0 + spec.warmup_s
-        end = start + spec.duration_s
         tally = _Tally()
-        window = asyncio.create_task(_window(start, end, emit))
+        win = _Window()
         if spec.mode == "closed":
+            answered = asyncio.Event()
+            window = asyncio.create_task(_window(win, t0 + spec.warmup_s, spec, answered, emit))
             send_lag = None
-            await _closed(session, spec, t0, start, end, tally)
+            await _closed(session, spec, t0, win, answered, tally)
         else:
-            send_lag = await _open(session, spec, t0, start, end, tally)
+            # An open loop's schedule is fixed in advance: its window is too.
+            win.start, win.end = t0 + spec.warmup_s, t0 + spec.warmup_s + spec.duration_s
+            window = asyncio.create_task(_window(win, win.start, spec, None, emit))
+            send_lag = await _open(session, spec, t0, win.start, win.end, tally)
         cpu = await window
     return LoadResult(
         mode=spec.mode,
@@ -250,30 +291,38 @@ async def run_load(spec: LoadSpec, emit: Callable[[dict], None] = lambda event: 
         offered_rps=spec.rate if spec.mode == "open" else None,
         send_lag_ms_max=None if send_lag is None else round(send_lag * 1000, 2),
         error_kinds=dict(tally.error_kinds),
+        warmup_s=round(win.start - t0, 3),
     )
 
 
 async def _closed(
-    session, spec: LoadSpec, t0: float, start: float, end: float, tally: _Tally
+    session, spec: LoadSpec, t0: float, win: _Window, answered: asyncio.Event, tally: _Tally
 ) -> None:
     ramp = min(spec.ramp_s, spec.warmup_s)
     past_end = asyncio.Event()  # set once every user has had a request finish after ``end``
     waiting = spec.concurrency
+    unanswered = spec.concurrency
 
     async def user(index: int) -> None:
-        nonlocal waiting
+        nonlocal waiting, unanswered
         await _sleep_until(t0 + ramp * index / spec.concurrency)
         crossed = False
+        first = True
         while not past_end.is_set():
             sent = time.perf_counter()
             outcome = await _get(session, spec)
             done = time.perf_counter()
-            if start <= done < end:
+            if first:
+                first = False
+                unanswered -= 1
+                if not unanswered:
+                    answered.set()
+            if win.start <= done < win.end:
                 tally.add(outcome, done - sent)
                 tally.served += outcome == "ok"
-            if outcome == "ok" and sent < end:
-                tally.work += window_share(sent, done, start, end)
-            if done >= end and not crossed:
+            if outcome == "ok" and sent < win.end:
+                tally.work += window_share(sent, done, win.start, win.end)
+            if done >= win.end and not crossed:
                 crossed = True
                 waiting -= 1
                 if not waiting:
@@ -282,7 +331,7 @@ async def _closed(
                 await asyncio.sleep(ERROR_PAUSE_S)
 
     users = [asyncio.create_task(user(i)) for i in range(spec.concurrency)]
-    await _sleep_until(end)
+    await win.ended.wait()
     try:
         await asyncio.wait_for(past_end.wait(), timeout=spec.drain_s)
     except TimeoutError:
@@ -402,7 +451,10 @@ class LoadGenerator:
             raise LoadError("load generator not started")
         self.proc.stdin.write((json.dumps(asdict(spec)) + "\n").encode())  # tuples -> lists
         self.proc.stdin.flush()
-        wait = spec.warmup_s + spec.duration_s + spec.drain_s + spec.timeout_s + 15.0
+        wait = (
+            spec.warmup_s + spec.steady_wait_s + spec.duration_s + spec.drain_s
+            + spec.timeout_s + 15.0
+        )  # fmt: skip
         deadline = time.monotonic() + wait
         while True:
             event = self._read_event(deadline)
