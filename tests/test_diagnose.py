@@ -116,3 +116,17 @@ def test_one_configuration_for_the_app_serves_every_endpoint_near_its_best():
     # /io needs 50 threads' worth (w x t >= 50), /cpu needs 2 workers: 2 x 40 is the cheapest.
     assert (rec["workers"], rec["threads"]) == (2, 40)
     assert rec["score"] == pytest.approx(1.0)
+
+
+def test_a_generator_at_its_limit_is_named_in_the_diagnosis():
+    rows = sweep(25, 24, lambda w, t: 38 * min(w, 2))
+    assert "bottleneck" not in diagnose.classify(rows, "def", "asgi")["sentence"]
+    rows[-1].update(generator_bound=True, generator_cpu_util=0.94)
+    d = diagnose.classify(rows, "def", "asgi")
+    assert "load generator was the bottleneck in 1 of the 9 windows" in d["sentence"]
+    assert "94%" in d["sentence"] and d["evidence"]["generator_bound_windows"] == 1
+
+
+def test_numbers_in_sentences_read_as_numbers():
+    assert diagnose.num(2281.4) == "2,281" and diagnose.num(9.6234) == "9.62"
+    assert diagnose.num(0.30412) == "0.304"

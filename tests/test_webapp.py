@@ -15,6 +15,7 @@ import pytest
 
 from conftest import run_cli
 from gilbench.documents import load
+from gilbench.report.export import export
 from gilbench.report.html import render_html
 
 APPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sweepapps")
@@ -66,6 +67,11 @@ def test_fastapi_endpoints_get_their_diagnoses(tmp_path, no_leftovers):
     assert doc["recommendation"]["sentence"].startswith("one configuration for every endpoint")
     html = render_html([doc])
     assert "Your app #1" in html and "async-blocking" in html
+    csv_lines = export(doc, "csv").splitlines()
+    assert csv_lines[0].startswith("path,method,config") and len(csv_lines) == 1 + len(
+        doc["app_results"]
+    )
+    assert "- /async-blocking (async def): a blocking call inside async def" in export(doc, "md")
 
 
 def test_flask_under_gunicorn_gains_from_gthread_threads(tmp_path, no_leftovers):
@@ -115,7 +121,7 @@ def test_a_server_that_never_becomes_ready(tmp_path, no_leftovers):
     )  # fmt: skip
     assert proc.returncode == 1
     line = one_line(proc.stderr)
-    assert "did not start" in line and "not ready" in line
+    assert "did not serve never_ready:app" in line and "not ready" in line
     assert doc["failure"] and not doc["app_results"]
 
 
@@ -137,3 +143,50 @@ def test_app_options_need_app_and_lab_options_are_refused_with_it(tmp_path):
     assert proc.returncode == 2 and "--path needs --app" in one_line(proc.stderr)
     proc = run_cli("web", "--app", "sweep_flask:app", "--path", "/sleep", "--delay", "1", cwd=APPS)
     assert proc.returncode == 2 and "--delay is for the web lab" in one_line(proc.stderr)
+
+
+def test_an_endpoint_that_never_answers_is_named(tmp_path, no_leftovers):
+    proc, doc = web_app(
+        "--app", "sweep_flask:app", "--path", "/forever", "--startup-timeout", "3", *FAST,
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    line = one_line(proc.stderr)
+    assert "every worker booted, but GET /forever did not answer within 3 s" in line
+    assert doc["failure"]
+
+
+def test_an_endpoint_failing_one_request_in_ten_is_failing_and_exit_1(tmp_path, no_leftovers):
+    proc, doc = web_app(
+        "--app", "sweep_fastapi:app", "--path", "/flaky", "--threads", "40",
+        "--concurrency", "1,4", *FAST, tmp_path=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    d = diagnosis(doc, "/flaky")
+    assert d["kind"] == "failing" and "of the requests failed (HTTP 500" in d["sentence"]
+    assert "fix the endpoint" in one_line(proc.stderr)
+
+
+def test_a_raw_asgi_app_is_judged_by_its_measurements_not_as_a_def_handler(tmp_path, no_leftovers):
+    proc, doc = web_app(
+        "--app", "sweep_fastapi:raw_asgi", "--path", "/x", "--threads", "1,8",
+        "--concurrency", "1,8", *FAST, tmp_path=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert doc["app"]["paths"][0]["handler_kind"] is None
+    assert diagnosis(doc, "/x")["kind"] == "async-ok"
+
+
+def test_a_hanging_endpoint_does_not_take_the_others_down_with_it(tmp_path, no_leftovers):
+    # One sync worker: the request left hanging on /forever would hold it for an hour.
+    proc, doc = web_app(
+        "--app", "sweep_flask:app", "--path", "/sleep", "--path", "/forever",
+        "--startup-timeout", "3", "--threads", "1", "--concurrency", "1,2", *FAST,
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "GET /forever got no answer" in one_line(proc.stderr)
+    assert diagnosis(doc, "/forever")["kind"] == "failing"
+    sleep = [r for r in doc["app_results"] if r["path"] == "/sleep"]
+    assert sleep and all(r["rps"] and not r["error"] for r in sleep)
+    assert diagnosis(doc, "/sleep")["kind"] == "pool-capped"

@@ -32,3 +32,25 @@ async def async_blocking() -> dict:
 @app.get("/boom")
 def boom() -> dict:
     raise RuntimeError("boom")
+
+
+_calls = 0
+
+
+@app.get("/flaky")
+async def flaky() -> dict:
+    """Fails one request in ten."""
+    global _calls
+    _calls += 1
+    if _calls % 10 == 0:
+        raise RuntimeError("one in ten")
+    return {"ok": True}
+
+
+async def raw_asgi(scope, receive, send):
+    """A bare ASGI callable: no framework to ask whether its handler is async."""
+    if scope["type"] != "http":
+        return
+    await asyncio.sleep(0.05)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})

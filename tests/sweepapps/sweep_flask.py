@@ -17,3 +17,10 @@ def sleep():
 @app.get("/boom")
 def boom():
     raise RuntimeError("boom")
+
+
+@app.get("/forever")
+def forever():
+    """Never answers (within any test's patience)."""
+    time.sleep(3600)
+    return {"ok": True}

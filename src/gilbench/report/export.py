@@ -19,6 +19,7 @@ from typing import Any
 
 from gilbench.documents import kind_of, load
 from gilbench.report.format import (
+    APP_COLUMNS,
     COMPARE_FIELDS,
     CROSS_RULE,
     MISSING,
@@ -91,6 +92,8 @@ def _csv(doc: Mapping[str, Any]) -> str:
     kind = kind_of(doc)
     if kind == "web":
         fields, rows = csv_fields(WEB_COLUMNS), _rows(doc.get("web_results"))
+    elif kind == "web-app":
+        fields, rows = csv_fields(APP_COLUMNS), _rows(doc.get("app_results"))
     elif kind == "compare":
         fields, rows = list(COMPARE_FIELDS), _compare_rows(doc)
     else:
@@ -167,6 +170,16 @@ def _md_web(doc: Mapping[str, Any]) -> list[str]:
     return md_columns(WEB_COLUMNS, _rows(doc.get("web_results")))
 
 
+def _md_web_app(doc: Mapping[str, Any]) -> list[str]:
+    from gilbench.report.webapp import verdict_lines
+
+    lines = [
+        f"  - {md_cell(line[5:])}" if line.startswith("  -> ") else f"- {md_cell(line)}"
+        for line in verdict_lines(doc)
+    ]
+    return lines + [""] * bool(lines) + md_columns(APP_COLUMNS, _rows(doc.get("app_results")))
+
+
 def _md_compare(doc: Mapping[str, Any]) -> list[str]:
     a, b = doc.get("a") or {}, doc.get("b") or {}
     lines = []
@@ -202,6 +215,7 @@ def _md_compare(doc: Mapping[str, Any]) -> list[str]:
 def _md(doc: Mapping[str, Any]) -> str:
     builders: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
         "web": _md_web,
+        "web-app": _md_web_app,
         "compare": _md_compare,
     }
     lines = builders.get(kind_of(doc), _md_run)(doc)

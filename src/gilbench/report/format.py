@@ -602,10 +602,18 @@ WEB_COLUMNS: tuple[Column, ...] = (
 """The web lab's table: one row per variant x users x server workers (x loop mode)."""
 
 
+FEW_REQUESTS = 100
+"""Fewer answers than this in a window make its p99 a rough figure (the worst of a few)."""
+
+
 def _app_flags(row: Row) -> Cell:
     flags = []
     if row.get("generator_bound"):
         flags.append(Span("generator-bound", "bad"))
+    if row.get("noisy"):
+        flags.append(Span("busy machine", "bad"))
+    if not row.get("error") and 0 < (as_number(row.get("requests")) or 0) < FEW_REQUESTS:
+        flags.append(Span(f"{row['requests']} requests: rough p99", "warn"))
     if row.get("error"):
         flags.append(Span(str(row["error"]), "bad"))
     kinds = row.get("error_kinds") or {}

@@ -46,6 +46,7 @@ from gilbench.report.format import (
     fmt_pct,
     fmt_seconds,
     interpreter_kinds,
+    short_config,
     shown_columns,
     speedup_band,
     status_cell,
@@ -929,7 +930,8 @@ def _web_app_section(i: int, doc: Mapping[str, Any]) -> str:
         tops = [as_number(r.get("concurrency")) or 0 for r in closed]
         top = [r for r in closed if tops and (as_number(r.get("concurrency")) or 0) == max(tops)]
         if len(top) > 1:
-            labels = [str(r.get("config")) for r in top]
+            # On the axis, gthread is implied by threads; sync keeps its name.
+            labels = [short_config(r).replace("gthread ", "").replace(" x ", "\u00d7") for r in top]
             tips = [
                 f"{c}: {fmt_num(r.get('rps'), 1)} RPS" for c, r in zip(labels, top, strict=True)
             ]
@@ -951,7 +953,7 @@ def _web_app_section(i: int, doc: Mapping[str, Any]) -> str:
                     series,
                     x_label="server configuration",
                     y_label="requests / s",
-                    width=max(400, 70 * len(labels)),
+                    width=max(420, 95 * len(labels)),
                 )
                 + "</div>"
             )

@@ -232,13 +232,16 @@ def failure_detail(text: str, server: str, lines: int = 3) -> str:
 
 def ready_status(port: int, method: str, path: str, timeout: float) -> int | None:
     """The HTTP status of one ``method path`` request to 127.0.0.1:``port``, or None when no
-    HTTP response came (refused, reset, timed out)."""
+    HTTP response came (refused, reset). Raises TimeoutError when nothing came in ``timeout``
+    seconds (a server that accepted the request but whose endpoint does not answer)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path)
         response = conn.getresponse()
         response.read()
         return response.status
+    except TimeoutError:
+        raise
     except (OSError, http.client.HTTPException):
         return None
     finally:
@@ -390,6 +393,7 @@ class AppServer:
         assert self.proc is not None and self.port is not None
         deadline = time.monotonic() + self.startup_timeout
         booted = self._booted_line()
+        unanswered = False  # a request went in and nothing came back: the endpoint hangs
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise _process.ServiceError(
@@ -402,13 +406,21 @@ class AppServer:
                 )
             if log.count(booted) >= self.config.workers:
                 timeout = max(0.1, min(READY_REQUEST_TIMEOUT_S, deadline - time.monotonic()))
-                status = ready_status(self.port, self.ready_method, self.ready_path, timeout)
+                try:
+                    status = ready_status(self.port, self.ready_method, self.ready_path, timeout)
+                except TimeoutError:
+                    status, unanswered = None, True
                 if status is not None:
                     self.first_status = status
                     return
                 if self.proc.poll() is not None:
                     continue  # no answer because it exited: say so with its log
             time.sleep(0.05)
+        if unanswered:
+            raise _process.ServiceError(
+                f"every worker booted, but {self.ready_method} {self.ready_path} did not answer "
+                f"within {self.startup_timeout:g} s (does it hang?)"
+            )
         raise _process.ServiceError(
             f"not ready after {self.startup_timeout:g} s: {self._failure_detail()}"
         )

@@ -43,12 +43,12 @@ from gilbench.weblab.appinfo import AppInfo, inspect_app
 from gilbench.weblab.appserver import AppServer, PortInUse, ServerConfig, check_port
 from gilbench.weblab.lab import measure_window, services
 from gilbench.weblab.loadgen import LoadSpec
+from gilbench.weblab.theory import NOISY_CORES
 
 OPEN_LOOP_SHARE = 0.8
 """The open loop offers this share of the recommended configuration's closed-loop RPS."""
 SETTLE_TIMEOUT_S = 60.0
 """How long one request after a window may take to come back (a backlog being served)."""
-FIRST_ANSWER_TIMEOUT_S = 30.0
 STEADY_WAIT_S = 15.0
 """How much longer than the warm-up a window may wait for every user's first answer."""
 
@@ -99,6 +99,7 @@ def new_row(path: str, method: str, config: ServerConfig, users: int, mode: str)
         "server_cpu_s": None, "cpu_ms_per_request": None, "server_cpu_util": None,
         "generator_cpu_util": None, "generator_bound": False, "other_cpu_s": None,
         "expected_rps": None, "offered_rps": None, "window_s": None, "warmup_s": None,
+        "noisy": False,
         "error": None,
     }  # fmt: skip
 
@@ -149,6 +150,7 @@ def run_app(
     cwd: str | None = None,
     port: int | None = None,
     startup_timeout: float = 30.0,
+    open_loop_rate: float | None = None,
     progress: Progress = _no_progress,
     checkpoint: Callable[[dict], None] | None = None,
 ) -> dict:
@@ -202,6 +204,7 @@ def run_app(
             "port": port,
             "startup_timeout_s": startup_timeout,
             "open_loop_share": OPEN_LOOP_SHARE,
+            "open_loop_rate": open_loop_rate,
         },  # fmt: skip
         "app": info.to_dict(),
         "app_results": [],
@@ -235,6 +238,15 @@ def run_app(
     with services() as (slow, gen):
         env = {"GILBENCH_SLOW_URL": slow.url}
 
+        def make_spec(url: str, users: int, rate: float | None = None) -> LoadSpec:
+            """A closed loop of ``users`` on ``url``, or an open loop at ``rate``."""
+            return LoadSpec(
+                url=url, concurrency=users, duration_s=duration, warmup_s=warmup,
+                ramp_s=min(0.5, warmup / 2), mode="closed" if rate is None else "open",
+                rate=rate, timeout_s=timeout, drain_s=drain, method=method, body=body,
+                headers=tuple(headers), steady_wait_s=STEADY_WAIT_S,
+            )  # fmt: skip
+
         def server(config: ServerConfig) -> AppServer:
             return AppServer(
                 target, config, cwd=cwd, ready_path=paths[0], ready_method=method, env=env,
@@ -251,7 +263,7 @@ def run_app(
                 except PortInUse as exc:  # taken since the check above
                     raise UsageError(f"--port: {exc}") from None
                 except Exception as exc:
-                    message = f"{config.label()} did not start: {exc}"
+                    message = str(exc)  # it names the configuration
                     if first:  # nothing measured yet: the others would fail the same way
                         _fail(doc, message)
                         return doc
@@ -264,17 +276,14 @@ def run_app(
                     save()
                     continue
                 if first:
-                    _check_paths(srv, live, method, body, headers, doc)
+                    if _check_paths(srv, live, method, body, headers, doc, startup_timeout):
+                        srv.stop()  # a request still holds a worker: start clean
+                        srv.start()
                     if not live:
                         return doc
                 for path, u in cells_of(config, first):
                     progress(done, total, f"{path}, {config.label()}, {u} users")
-                    spec = LoadSpec(
-                        url=srv.url + path, concurrency=u, duration_s=duration,
-                        warmup_s=warmup, ramp_s=min(0.5, warmup / 2), timeout_s=timeout,
-                        drain_s=drain, method=method, body=body, headers=tuple(headers),
-                        steady_wait_s=STEADY_WAIT_S,
-                    )  # fmt: skip
+                    spec = make_spec(srv.url + path, u)
                     row = new_row(path, method, config, u, "closed")
                     _measure(gen, srv, spec, row)
                     rows.append(row)
@@ -288,12 +297,14 @@ def run_app(
         for path in live:
             diagnosis = _diagnose(path, by_path[path], handler_kind[path], info, cores)
             doc["diagnoses"].append(diagnosis)
+            if diagnosis["kind"] == "failing" and not doc["failure"]:
+                _fail(doc, f"{method} {path}: {diagnosis['sentence']}")
             save()
         for diagnosis in doc["diagnoses"]:
             chosen = diagnosis["recommended"]
             progress(done, total, f"{diagnosis['path']}: open loop on the recommended server")
             if chosen is not None:
-                _open_loop(doc, diagnosis, chosen, server, gen, duration, warmup, timeout)
+                _open_loop(doc, diagnosis, chosen, server, gen, make_spec, open_loop_rate)
             done += 1
             save()
     doc["recommendation"] = diagnose.recommend_app(
@@ -306,7 +317,7 @@ def run_app(
 
 def _kind(handler_kind: str | None, interface: str) -> str | None:
     """A WSGI view is a ``def`` to the server whatever the framework says (gunicorn calls it
-    in a worker thread or process)."""
+    in a worker thread or process); under ASGI an unknown handler stays unknown (None)."""
     return "def" if interface == "wsgi" else handler_kind
 
 
@@ -331,20 +342,25 @@ def request(url: str, method: str, body: str | None, headers, timeout: float) ->
         conn.close()
 
 
-def _check_paths(srv: AppServer, live: list[str], method: str, body, headers, doc: dict) -> None:
+def _check_paths(
+    srv: AppServer, live: list[str], method: str, body, headers, doc: dict, timeout: float
+) -> bool:
     """One request per path on the first server: 404/405 is bad input (UsageError, exit 2);
-    another non-2xx answer or none drops the path with a ``failing`` diagnosis."""
+    another non-2xx answer or none drops the path with a ``failing`` diagnosis. Returns whether
+    a request went unanswered (it may still hold a worker: the server needs a restart)."""
+    stuck = False
     for path in list(live):
         try:
-            status, text = request(srv.url + path, method, body, headers, FIRST_ANSWER_TIMEOUT_S)
+            status, text = request(srv.url + path, method, body, headers, timeout)
         except OSError as exc:
-            status, text = None, str(exc)
+            status, text, stuck = None, str(exc), True
         if status in (404, 405):
             raise UsageError(f"--path {path}: the app answered {method} {path} with HTTP {status}")
         if status is not None and 200 <= status < 300:
             continue
-        said = f"HTTP {status}" if status is not None else "no answer"
-        sentence = f"{method} {path} answered {said}" + (f" ({text})" if text else "")
+        said = f"answered HTTP {status}" if status is not None else "got no answer"
+        shown = text and not text.startswith("<")  # an HTML error page's first line says nothing
+        sentence = f"{method} {path} {said}" + (f" ({text})" if shown else "")
         live.remove(path)
         doc["diagnoses"].append({
             "path": path, "handler_kind": None, "kind": "failing",
@@ -352,6 +368,7 @@ def _check_paths(srv: AppServer, live: list[str], method: str, body, headers, do
             "evidence": {"status": status}, "recommended": None,
         })  # fmt: skip
         _fail(doc, f"{sentence} on its first request under {srv.config.label()}")
+    return stuck
 
 
 def _measure(gen, srv: AppServer, spec: LoadSpec, row: dict) -> None:
@@ -370,10 +387,15 @@ def _measure(gen, srv: AppServer, spec: LoadSpec, row: dict) -> None:
         generator_bound=result.generator_cpu_s / window >= diagnose.GENERATOR_BOUND_UTIL,
         other_cpu_s=other_cpu_s, server_cpu_s=server_cpu_s,
     )  # fmt: skip
+    served = (result.rps or 0) * window  # the requests RPS counts (lifetime shares)
     if server_cpu_s is not None:
         row["server_cpu_util"] = round(server_cpu_s / window, 3)
-        if result.requests:
-            row["cpu_ms_per_request"] = round(server_cpu_s / result.requests * 1000, 3)
+        if served > 0:
+            row["cpu_ms_per_request"] = round(server_cpu_s / served * 1000, 3)
+    if not (result.requests or result.errors or result.timeouts or served):
+        row["error"] = "no request was answered in the window (the server is stuck)"
+    if other_cpu_s is not None and other_cpu_s / window > NOISY_CORES:
+        row["noisy"] = True
 
 
 def _settle(srv: AppServer, path: str, method: str, body, headers) -> None:
@@ -386,7 +408,7 @@ def _settle(srv: AppServer, path: str, method: str, body, headers) -> None:
 
 
 def _diagnose(path: str, rows: list[dict], kind: str | None, info: AppInfo, cores: int) -> dict:
-    diagnosis = diagnose.classify(rows, kind, info.interface)
+    diagnosis = diagnose.classify(rows, kind, info.interface, cores)
     if diagnosis["kind"] == "pool-capped":
         base = diagnose.baseline(rows)
         latency = base["latency_ms"]["p50"] / 1000 if base else None
@@ -401,23 +423,21 @@ def _diagnose(path: str, rows: list[dict], kind: str | None, info: AppInfo, core
     }
 
 
-def _open_loop(doc, diagnosis, chosen, server, gen, duration, warmup, timeout) -> None:
+def _open_loop(doc, diagnosis, chosen, server, gen, make_spec, fixed_rate) -> None:
+    """Run ``chosen`` (a path's recommended configuration) on a fresh server in an open loop at
+    ``fixed_rate`` or :data:`OPEN_LOOP_SHARE` of its closed-loop RPS; add the row, and its p99
+    to the recommendation."""
     rows = doc["app_results"]
     path = diagnosis["path"]
     config = ServerConfig(*_config_of(rows, path, chosen))
-    rate = round(OPEN_LOOP_SHARE * chosen["rps"], 1)
+    rate = fixed_rate or round(OPEN_LOOP_SHARE * chosen["rps"], 1)
     row = new_row(path, doc["config"]["method"], config, chosen["concurrency"], "open")
     srv = server(config)
     try:
         srv.start()
-        spec = LoadSpec(
-            url=srv.url + path, concurrency=max(chosen["concurrency"], 1), duration_s=duration,
-            warmup_s=warmup, mode="open", rate=rate, timeout_s=timeout,
-            method=doc["config"]["method"], body=None, headers=(),
-        )  # fmt: skip
-        _measure(gen, srv, spec, row)
+        _measure(gen, srv, make_spec(srv.url + path, max(chosen["concurrency"], 1), rate), row)
     except Exception as exc:
-        row["error"] = f"{config.label()} did not start: {exc}"
+        row["error"] = str(exc)
     finally:
         srv.stop()
     rows.append(row)
@@ -425,10 +445,15 @@ def _open_loop(doc, diagnosis, chosen, server, gen, duration, warmup, timeout) -
     if p99 is not None and not row["error"]:
         diagnosis["recommended"]["open_loop"] = {"offered_rps": rate, "rps": row["rps"],
                                                  "p99_ms": p99}  # fmt: skip
-        diagnosis["recommended"]["sentence"] += (
-            f"; offered {rate:.4g} RPS ({OPEN_LOOP_SHARE:.0%} of that) in an open loop, "
-            f"p99 {p99:.4g} ms"
-        )
+        share = "" if fixed_rate else f" ({OPEN_LOOP_SHARE:.0%} of that)"
+        said = f"; offered {diagnose.num(rate)} RPS{share} in an open loop, "
+        if row["rps"] < (1 - diagnose.TIE) * rate:
+            said += f"it sustained only {diagnose.num(row['rps'])} (p99 {diagnose.num(p99)} ms)" + (
+                ": other programs were busy meanwhile" if row["noisy"] else ""
+            )
+        else:
+            said += f"p99 {diagnose.num(p99)} ms"
+        diagnosis["recommended"]["sentence"] += said
 
 
 def _config_of(rows: list[dict], path: str, chosen: dict) -> tuple[str, str, int, int]:
@@ -452,6 +477,16 @@ def _warnings(doc: dict) -> list[dict]:
                        f"in {len(bound)} window(s) (e.g. {worst['path']}, {worst['config']}, "
                        f"{worst['concurrency']} users): there it may be the bottleneck, and the "
                        "server could do more",
+        })  # fmt: skip
+    noisy = [r for r in doc["app_results"] if r.get("noisy")]
+    if noisy:
+        worst = max(noisy, key=lambda r: r["other_cpu_s"] / r["window_s"])
+        out.append({
+            "code": "loaded-machine",
+            "message": f"other programs kept more than {NOISY_CORES:g} cores busy in "
+                       f"{len(noisy)} window(s) (worst: {worst['path']}, {worst['config']}, "
+                       f"{worst['other_cpu_s'] / worst['window_s']:.2f} cores): those figures "
+                       "are low; run again on a quiet machine",
         })  # fmt: skip
     failed = [r for r in doc["app_results"] if r["mode"] == "closed" and not r["error"]
               and diagnose.error_rate(r) > diagnose.MAX_ERROR_RATE]  # fmt: skip

@@ -27,7 +27,8 @@ QUICK_DURATION = 2.0
 QUICK_REPEAT = 1
 # --app (the user's own app): a sweep of server configurations.
 APP_THREADS = [1, 4, 40]  # threads a worker: none, a few, Starlette's and a big gthread pool
-APP_CONCURRENCY = [1, 50]  # one user (latency and CPU a request), then a crowd
+APP_CONCURRENCY = [1, 10, 50]  # one user (latency and CPU a request), a few, a crowd
+QUICK_APP_CONCURRENCY = [1, 50]
 APP_DURATION = 3.0
 QUICK_APP_DURATION = 1.5
 
@@ -47,20 +48,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--concurrency",
         metavar="1,10,100",
         default=None,
-        help="concurrent users, comma-separated (default 1,10,50; --quick: 50)",
+        help="concurrent users, comma-separated (default 1,10,50; --quick: the lab 50, --app 1,50)",
     )
     parser.add_argument(
         "--server-workers",
         metavar="1,2",
         default=None,
-        help="Uvicorn worker processes, comma-separated (default 1,2)",
+        help="Uvicorn worker processes, comma-separated (default 1,2; --app: 1, the cores and "
+        "twice that; --quick: 1 and the cores)",
     )
     parser.add_argument(
         "--duration",
         metavar="SECONDS",
         default=None,
-        help=f"measured window per point "
-        f"(default {DEFAULT_DURATION:g}; --quick: {QUICK_DURATION:g})",
+        help=f"measured window per point (default {DEFAULT_DURATION:g}; --quick: "
+        f"{QUICK_DURATION:g}; --app: {APP_DURATION:g}, --quick {QUICK_APP_DURATION:g})",
     )
     parser.add_argument(
         "--threadpool",
@@ -86,12 +88,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--open-loop-rate",
         metavar="RPS",
         default=None,
-        help="also measure an open loop at this fixed rate (latency from intended send time)",
+        help="also measure an open loop at this fixed rate (latency from intended send time); "
+        "with --app, the rate of each path's open loop (default 80%% of its best closed loop)",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="50 users only, 2 s windows, CPU cells once: under 90 s",
+        help="the lab: 50 users only, 2 s windows, CPU cells once (under 90 s); --app: workers "
+        "1 and the cores, threads 1,40, users 1,50, 1.5 s windows",
     )
     parser.add_argument(
         "--json", metavar="PATH", default=None, help="write the results document here"
@@ -193,14 +197,14 @@ def lab_arguments(args: argparse.Namespace) -> dict:
 
 
 APP_ONLY = ("path", "body", "header", "threads", "port", "startup_timeout")
-LAB_ONLY = ("delay", "threadpool", "variant", "repeat", "open_loop_rate")
+LAB_ONLY = ("delay", "threadpool", "variant", "repeat")
 
 
 def app_arguments(args: argparse.Namespace) -> dict:
     """Turn parsed options into ``appsweep.run_app`` keyword arguments (``--app`` given).
 
-    Defaults: workers 1, the usable cores and twice that; threads 1,4,40; users 1,50; 3 s
-    windows (``--quick``: workers 1 and the cores, threads 1,40, 1.5 s windows). Raises
+    Defaults: workers 1, the usable cores and twice that; threads 1,4,40; users 1,10,50; 3 s
+    windows (``--quick``: workers 1 and the cores, threads 1,40, users 1,50, 1.5 s windows). Raises
     UsageError for a lab-only option, a value that is not a number, or a bad ``--json``."""
     from gilbench.engine.environment import usable_cores
     from gilbench.weblab.appsweep import parse_headers
@@ -215,6 +219,11 @@ def app_arguments(args: argparse.Namespace) -> dict:
     if port is not None and not 1 <= port <= 65535:
         raise UsageError("--port must be between 1 and 65535")
     startup = _number(args.startup_timeout, 30.0, "--startup-timeout")
+    rate = (
+        None if args.open_loop_rate is None else _number(args.open_loop_rate, 0, "--open-loop-rate")
+    )
+    if rate is not None and not 0 < rate <= 100_000:
+        raise UsageError("--open-loop-rate must be > 0 and <= 100000 requests per second")
     if not 0 < startup <= 600:
         raise UsageError("--startup-timeout must be > 0 and <= 600 seconds")
     if args.json:
@@ -229,13 +238,16 @@ def app_arguments(args: argparse.Namespace) -> dict:
         "headers": parse_headers(args.header or []),
         "server_workers": _int_list(args.server_workers, workers, "--server-workers"),
         "threads": _int_list(args.threads, [1, 40] if quick else APP_THREADS, "--threads"),
-        "concurrency": _int_list(args.concurrency, APP_CONCURRENCY, "--concurrency"),
+        "concurrency": _int_list(
+            args.concurrency, QUICK_APP_CONCURRENCY if quick else APP_CONCURRENCY, "--concurrency"
+        ),
         "duration": _number(
             args.duration, QUICK_APP_DURATION if quick else APP_DURATION, "--duration"
         ),
         "quick": quick,
         "port": port,
         "startup_timeout": startup,
+        "open_loop_rate": rate,
     }
 
 

@@ -41,6 +41,8 @@ BLOCKING_FACTOR = 2.0
 """An async handler whose RPS per worker stays under this many times 1/latency, at
 :data:`MIN_BLOCKING_USERS` users or more, blocks its event loop."""
 MIN_BLOCKING_USERS = 4
+CHEAP_S = 0.002
+"""A request under this much CPU (s) costs mostly the server's and framework's own work."""
 TIE = 0.10
 """Relative RPS difference under which two configurations are called the same."""
 MAX_ERROR_RATE = 0.01
@@ -93,8 +95,14 @@ def _rps_at(rows: Sequence[Row], workers: int, threads: int) -> float | None:
     return found[0] if found else None
 
 
+def num(x: float) -> str:
+    """A rate or a count for a sentence: whole with separators from 100 up (2,281), else three
+    significant digits (9.62, 0.304)."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.3g} ms"
+    return f"{num(seconds * 1000)} ms"
 
 
 def _x(value: float) -> str:
@@ -120,8 +128,12 @@ def choose(rows: Sequence[Row]) -> dict | None:
 
 
 def _failing(rows: Sequence[Row]) -> dict | None:
+    """``failing`` when more than :data:`MAX_ERROR_RATE` of all the closed-loop requests of the
+    endpoint failed (every one, or some in every window: either way it must be fixed first)."""
     measured = [r for r in rows if r.get("mode") == "closed" and not r.get("error")]
-    if not measured or any((r.get("requests") or 0) > 0 for r in measured):
+    failed = sum((r.get("errors") or 0) + (r.get("timeouts") or 0) for r in measured)
+    total = failed + sum(r.get("requests") or 0 for r in measured)
+    if not measured or failed <= MAX_ERROR_RATE * total:
         return None
     kinds: dict[str, int] = {}
     for r in measured:
@@ -130,20 +142,31 @@ def _failing(rows: Sequence[Row]) -> dict | None:
         if r.get("timeouts"):
             kinds["timeout"] = kinds.get("timeout", 0) + r["timeouts"]
     said = ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    share = "every request" if failed == total else f"{failed / total:.0%} of the requests"
     return {
         "kind": "failing",
-        "sentence": f"every request failed ({said or 'no answer'}): "
+        "sentence": f"{share} failed ({said or 'no answer'}): "
         "fix the endpoint before tuning the server",
     }
 
 
-def classify(path_rows: Sequence[Row], handler_kind: str | None, interface: str) -> dict:
+def _best(rows: Sequence[Row], key: str, value: int) -> float | None:
+    found = [r["rps"] for r in rows if int(r[key]) == value]
+    return max(found) if found else None
+
+
+def classify(
+    path_rows: Sequence[Row], handler_kind: str | None, interface: str, cores: int | None = None
+) -> dict:
     """Diagnose one endpoint from its rows: ``{"kind", "sentence", "evidence"}``.
 
-    ``handler_kind`` is ``"def"``, ``"async def"`` or None (unknown framework: treated as
-    ``def`` when the app is WSGI); ``interface`` is ``"asgi"`` or ``"wsgi"``. ``evidence`` holds
-    the figures the sentence uses: latency and server CPU per request at one user (ms), their
-    ratio, the top concurrency, and the throughput gains from workers and from threads.
+    ``handler_kind`` is ``"def"``, ``"async def"`` or None (unknown framework: ``def`` when the
+    app is WSGI, served like ``async def`` when it is ASGI: a raw ASGI callable runs on the event
+    loop); ``interface`` is ``"asgi"`` or ``"wsgi"``; ``cores`` bounds the worker counts the
+    workers' gain compares. ``evidence`` holds the figures the sentence uses: latency and server
+    CPU per request at one user (ms), their ratio, the top concurrency, and the throughput gains
+    from workers (best row at 1 vs at the most workers up to the cores) and from threads (best
+    row at the fewest vs the most threads).
     """
     failing = _failing(path_rows)
     if failing:
@@ -163,10 +186,18 @@ def classify(path_rows: Sequence[Row], handler_kind: str | None, interface: str)
     users = top[0]["concurrency"]
     workers = sorted({int(r["workers"]) for r in top})
     threads = sorted({int(r["threads"]) for r in top})
-    w1, wn, t1, tn = workers[0], workers[-1], threads[0], threads[-1]
+    w1, t1, tn = workers[0], threads[0], threads[-1]
+    # Workers compared up to the cores (more cannot add CPU), threads at their extremes; each
+    # side at its best over the other dimension, so one noisy cell does not make the sentence.
+    wn = max([w for w in workers if cores is None or w <= cores] or workers)
     one = _rps_at(top, w1, t1)
-    gain_workers = _gain(one, _rps_at(top, wn, t1)) if wn > w1 else None
-    gain_threads = _gain(one, _rps_at(top, w1, tn)) if tn > t1 else None
+    gain_workers = gain_threads = one_process_threads = None
+    if wn > w1:
+        gain_workers = _gain(_best(top, "workers", w1), _best(top, "workers", wn))
+    if tn > t1:
+        gain_threads = _gain(_best(top, "threads", t1), _best(top, "threads", tn))
+        # In one process, threads gain only by running while another waits or releases the GIL.
+        one_process_threads = _gain(one, _rps_at(top, w1, tn))
     evidence = {
         "latency_ms": round(latency * 1000, 2),
         "cpu_ms_per_request": round(cpu * 1000, 2),
@@ -176,16 +207,18 @@ def classify(path_rows: Sequence[Row], handler_kind: str | None, interface: str)
         "workers_compared": [w1, wn] if gain_workers is not None else None,
         "threads_gain": gain_threads,
         "threads_compared": [t1, tn] if gain_threads is not None else None,
+        "threads_gain_one_worker": one_process_threads,
     }
-    is_async = handler_kind == "async def"
+    is_async = handler_kind == "async def" or (handler_kind is None and interface == "asgi")
     sentence: str
     if share >= CPU_SHARE:
-        if not is_async and gain_threads is not None and gain_threads >= THREADS_HELP:
+        releases = one_process_threads is not None and one_process_threads >= THREADS_HELP
+        if not is_async and releases:
             kind = "cpu-releases-gil"
             sentence = (
                 f"computes in code that releases the GIL: CPU {_ms(cpu)} a request at one "
-                f"user (latency {_ms(latency)}), yet {tn} threads a worker give "
-                f"{_x(gain_threads)} over {t1}: threads and worker processes both help"
+                f"user (latency {_ms(latency)}), yet in one worker {tn} threads give "
+                f"{_x(one_process_threads)} over {t1}: threads and worker processes both help"
             )
         else:
             kind = "cpu"
@@ -194,11 +227,12 @@ def classify(path_rows: Sequence[Row], handler_kind: str | None, interface: str)
                 did.append(f"{wn} workers give {_x(gain_workers)} over {w1}")
             if gain_threads is not None and not is_async:
                 did.append(f"{tn} threads {_x(gain_threads)} over {t1}")
-            where = (
-                "inside async def (it blocks the event loop while it computes)"
-                if is_async
-                else "in Python"
-            )
+            if cpu < CHEAP_S:
+                where = "little: the server and framework's own work is what it costs"
+            elif is_async:
+                where = "inside async def (it blocks the event loop while it computes)"
+            else:
+                where = "in Python"
             sentence = (
                 f"computes {where}: CPU {_ms(cpu)} a request ~ latency {_ms(latency)} at one "
                 f"user" + (f"; {', '.join(did)}" if did else "") + ": add worker processes "
@@ -210,16 +244,16 @@ def classify(path_rows: Sequence[Row], handler_kind: str | None, interface: str)
             kind = "async-blocking"
             util = (top[0].get("server_cpu_util") or 0) / max(1, int(top[0]["workers"]))
             sentence = (
-                f"a blocking call inside async def: {per_worker:.3g} RPS a worker at {users} "
-                f"users, about 1/latency ({1 / latency:.3g}), while the server's CPU is "
+                f"a blocking call inside async def: {num(per_worker)} RPS a worker at {users} "
+                f"users, about 1/latency ({num(1 / latency)}), while the server's CPU is "
                 f"{util:.0%} busy: make it def or use an async client"
             )
         else:
             kind = "async-ok"
             sentence = (
-                f"the event loop overlaps the waits: {per_worker:.3g} RPS a worker at {users} "
-                f"users, {per_worker * latency:.3g} requests in flight at once "
-                f"(1/latency is {1 / latency:.3g}); add workers only for CPU"
+                f"the event loop overlaps the waits: {num(per_worker)} RPS a worker at {users} "
+                f"users, {num(per_worker * latency)} requests in flight at once "
+                f"(1/latency is {num(1 / latency)}); add workers only for CPU"
             )
     else:
         kind = "pool-capped"
@@ -227,10 +261,19 @@ def classify(path_rows: Sequence[Row], handler_kind: str | None, interface: str)
         sentence = (
             f"waits on I/O in a def handler ({share:.0%} of its {_ms(latency)} on the CPU): "
             f"the thread pool caps it at workers x threads / latency "
-            f"({w1} x {t1} / {_ms(latency)} = {theory:.3g} RPS, measured {one or 0:.3g})"
+            f"({w1} x {t1} / {_ms(latency)} = {num(theory)} RPS, measured {num(one or 0)})"
             + (f"; {tn} threads give {_x(gain_threads)}" if gain_threads is not None else "")
             + ": raise the pool or go async"
         )
+    bound = [r for r in top if r.get("generator_bound")]
+    if bound:
+        worst = max(r.get("generator_cpu_util") or 0 for r in bound)
+        sentence += (
+            f" (but the load generator was the bottleneck in {len(bound)} of the {len(top)} "
+            f"windows at {users} users, at {worst:.0%} of its core: the fastest servers may "
+            "be faster than measured)"
+        )
+        evidence["generator_bound_windows"] = len(bound)
     return {"kind": kind, "sentence": sentence, "evidence": evidence}
 
 
@@ -257,16 +300,16 @@ def recommend(path_rows: Sequence[Row], label_of) -> dict | None:
     row, fastest, nxt, gap = picked["row"], picked["fastest"], picked["next"], picked["gap"]
     p99 = (row.get("latency_ms") or {}).get("p99")
     sentence = (
-        f"serve it with {label_of(row)}: {row['rps']:.4g} RPS, p99 {p99:.4g} ms at "
+        f"serve it with {label_of(row)}: {num(row['rps'])} RPS, p99 {num(p99)} ms at "
         f"{row['concurrency']} users"
     )
     if fastest is not row:
         sentence += (
             f" (within {TIE:.0%} of the fastest, {label_of(fastest)} at "
-            f"{fastest['rps']:.4g} RPS, for less)"
+            f"{num(fastest['rps'])} RPS, for less)"
         )
     elif nxt is not None:
-        sentence += f"; next best {label_of(nxt)}: {nxt['rps']:.4g} RPS ({-gap:+.0%})"
+        sentence += f"; next best {label_of(nxt)}: {num(nxt['rps'])} RPS ({-gap:+.0%})"
     return {
         "config": label_of(row),
         "workers": row["workers"],
@@ -283,9 +326,10 @@ def recommend(path_rows: Sequence[Row], label_of) -> dict | None:
 
 def recommend_app(rows_by_path: Mapping[str, Sequence[Row]], label_of) -> dict | None:
     """One configuration for every endpoint: the one whose worst endpoint comes closest to
-    that endpoint's own best RPS (ties within 5 points: the cheapest). Endpoints measured on
-    fewer configurations (``async def`` ones, where threads do not matter) count a
-    configuration's RPS from the row with the same workers and the most threads.
+    that endpoint's own best RPS (ties within :data:`TIE`: the cheapest, as for one endpoint).
+    Endpoints measured on fewer configurations (``async def`` ones, where threads do not
+    matter) count a configuration's RPS from the row with the same workers and the most
+    threads.
     Returns ``{"config", "workers", "threads", "score", "sentence"}`` or None."""
     tops = {path: top_rows(rows) for path, rows in rows_by_path.items()}
     tops = {path: rows for path, rows in tops.items() if rows}
@@ -305,7 +349,7 @@ def recommend_app(rows_by_path: Mapping[str, Sequence[Row]], label_of) -> dict |
             worst = min(worst, (max(r["rps"] for r in same) / best) if same else 0.0)
         scores[key] = worst
     top_score = max(scores.values())
-    chosen = min((k for k, s in scores.items() if s >= top_score - 0.05), key=lambda k: k)
+    chosen = min((k for k, s in scores.items() if s >= (1 - TIE) * top_score), key=lambda k: k)
     label = label_of(configs[chosen])
     return {
         "config": label,
