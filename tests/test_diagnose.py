@@ -130,3 +130,12 @@ def test_a_generator_at_its_limit_is_named_in_the_diagnosis():
 def test_numbers_in_sentences_read_as_numbers():
     assert diagnose.num(2281.4) == "2,281" and diagnose.num(9.6234) == "9.62"
     assert diagnose.num(0.30412) == "0.304"
+
+
+def test_an_async_endpoint_whose_loop_runs_out_of_cpu_is_told_to_add_workers():
+    rows = sweep(100, 2, lambda w, t: 92.0 * w, threads=(40,))
+    assert "ran out of CPU" not in diagnose.classify(rows, "async def", "asgi")["sentence"]
+    one = next(r for r in rows if r["concurrency"] == 50 and r["workers"] == 1)
+    one.update(server_cpu_util=1.0, cpu_ms_per_request=10.9)
+    d = diagnose.classify(rows, "async def", "asgi")
+    assert d["kind"] == "async-ok" and "ran out of CPU (100% busy, 10.9 ms" in d["sentence"]

@@ -41,6 +41,8 @@ BLOCKING_FACTOR = 2.0
 """An async handler whose RPS per worker stays under this many times 1/latency, at
 :data:`MIN_BLOCKING_USERS` users or more, blocks its event loop."""
 MIN_BLOCKING_USERS = 4
+LOOP_BUSY = 0.8
+"""An event loop busier than this share of its core at the top concurrency ran out of CPU."""
 CHEAP_S = 0.002
 """A request under this much CPU (s) costs mostly the server's and framework's own work."""
 TIE = 0.10
@@ -253,8 +255,19 @@ def classify(
             sentence = (
                 f"the event loop overlaps the waits: {num(per_worker)} RPS a worker at {users} "
                 f"users, {num(per_worker * latency)} requests in flight at once "
-                f"(1/latency is {num(1 / latency)}); add workers only for CPU"
+                f"(1/latency is {num(1 / latency)})"
             )
+            row = next(r for r in top if cost(r) == (w1, t1))
+            busy = (row.get("server_cpu_util") or 0) / w1
+            if busy >= LOOP_BUSY and row.get("cpu_ms_per_request") is not None:
+                sentence += (
+                    f"; but at {users} users one worker's event loop ran out of CPU "
+                    f"({busy:.0%} busy, {num(row['cpu_ms_per_request'])} ms of CPU a request, "
+                    f"{_ms(cpu)} at one user): add worker processes"
+                )
+                evidence["loop_busy"] = round(busy, 2)
+            else:
+                sentence += "; add workers only for CPU"
     else:
         kind = "pool-capped"
         theory = min(users, w1 * t1) / latency
