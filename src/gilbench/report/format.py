@@ -546,6 +546,19 @@ def _latency(key: str) -> Callable[[Row], Cell]:
     return lambda row: (Span(fmt_ms(pick(row, ("latency_ms", key)))),)
 
 
+def _latency_columns(*keys: str) -> tuple[Column, ...]:
+    """One column per latency percentile key (``p50``, ``max``...) of a row's ``latency_ms``."""
+    return tuple(
+        Column(
+            f"{key} ms",
+            _latency(key),
+            (field(f"latency_ms_{key}", "latency_ms", key),),
+            numeric=True,
+        )
+        for key in keys
+    )
+
+
 def _rps(row: Row) -> Cell:
     return (Span("failed", "bad"),) if row.get("error") else (Span(fmt_num(row.get("rps"), 1)),)
 
@@ -569,6 +582,15 @@ def _flags(row: Row) -> Cell:
     return tuple(flags)
 
 
+EXPECTED_RPS_COLUMN = Column(
+    "Expected RPS",
+    _value("expected_rps", lambda v: fmt_num(v, 1)),
+    (field("expected_rps"),),
+    numeric=True,
+)
+"""Queueing theory's throughput for a row (web lab and web --app)."""
+
+
 WEB_COLUMNS: tuple[Column, ...] = (
     Column("Variant", _value("variant", tone="mono"), (field("variant"),)),
     Column("Server workers", _value("server_workers"), (field("server_workers"),), numeric=True),
@@ -576,23 +598,10 @@ WEB_COLUMNS: tuple[Column, ...] = (
     Column("Threadpool", _value("threadpool"), (field("threadpool"),), numeric=True, optional=True),
     Column("Mode", _value("mode"), (field("mode"),), optional=True),
     Column("RPS", _rps, (field("rps"),), numeric=True),
-    Column(
-        "Expected RPS",
-        _value("expected_rps", lambda v: fmt_num(v, 1)),
-        (field("expected_rps"),),
-        numeric=True,
-    ),
+    EXPECTED_RPS_COLUMN,
     Column("Requests", _value("requests", fmt_num), (field("requests"),), numeric=True),
     Column("Errors / timeouts", _failures, (field("errors"), field("timeouts")), numeric=True),
-    *(
-        Column(
-            f"{key} ms",
-            _latency(key),
-            (field(f"latency_ms_{key}", "latency_ms", key),),
-            numeric=True,
-        )
-        for key in ("p50", "p95", "p99", "max")
-    ),
+    *_latency_columns("p50", "p95", "p99", "max"),
     Column("Server CPU s", _cpu("server_cpu_s"), (field("server_cpu_s"),), numeric=True),
     Column("Generator CPU s", _cpu("generator_cpu_s"), (field("generator_cpu_s"),), numeric=True),
     Column("Other CPU s", _cpu("other_cpu_s"), (field("other_cpu_s"),), numeric=True),
@@ -648,22 +657,9 @@ APP_COLUMNS: tuple[Column, ...] = (
     Column("Users", _value("concurrency"), (field("concurrency"),), numeric=True),
     Column("Mode", _value("mode"), (field("mode"), field("offered_rps")), optional=True),
     Column("RPS", _rps, (field("rps"),), numeric=True),
-    Column(
-        "Expected RPS",
-        _value("expected_rps", lambda v: fmt_num(v, 1)),
-        (field("expected_rps"),),
-        numeric=True,
-    ),
+    EXPECTED_RPS_COLUMN,
     Column("Errors / timeouts", _failures, (field("errors"), field("timeouts")), numeric=True),
-    *(
-        Column(
-            f"{key} ms",
-            _latency(key),
-            (field(f"latency_ms_{key}", "latency_ms", key),),
-            numeric=True,
-        )
-        for key in ("p50", "p95", "p99")
-    ),
+    *_latency_columns("p50", "p95", "p99"),
     Column(
         "CPU ms / request",
         _value("cpu_ms_per_request", lambda v: fmt_num(v, 2)),

@@ -39,14 +39,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from dataclasses import asdict, dataclass
-from types import TracebackType
 from typing import IO
 
 import psutil
 
 from gilbench.services import _process
-from gilbench.weblab.server import group_cpu_seconds
+from gilbench.weblab.server import LoggedServer, group_cpu_seconds
 
 # The wrapper and its settings (as in asgi_wrap.py, which is not imported here: importing it
 # imports the user's app).
@@ -230,25 +230,36 @@ def failure_detail(text: str, server: str, lines: int = 3) -> str:
     return " | ".join(tail)
 
 
-def ready_status(port: int, method: str, path: str, timeout: float) -> int | None:
-    """The HTTP status of one ``method path`` request to 127.0.0.1:``port``, or None when no
-    HTTP response came (refused, reset). Raises TimeoutError when nothing came in ``timeout``
-    seconds (a server that accepted the request but whose endpoint does not answer)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def request(url: str, method: str, body: str | None, headers, timeout: float) -> tuple[int, str]:
+    """One request with the standard library: ``(status, first line of the body)``.
+    Raises OSError (http.client's errors included) when no answer comes."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
-        conn.request(method, path)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        conn.request(method, target, body=body, headers=dict(headers))
         response = conn.getresponse()
-        response.read()
-        return response.status
-    except TimeoutError:
-        raise
-    except (OSError, http.client.HTTPException):
-        return None
+        text = response.read(2000).decode(errors="replace").strip()
+        return response.status, (text.splitlines() or [""])[0][:200]
+    except http.client.HTTPException as exc:
+        raise OSError(f"{type(exc).__name__}: {exc}") from None
     finally:
         conn.close()
 
 
-class AppServer:
+def ready_status(port: int, method: str, path: str, timeout: float) -> int | None:
+    """The HTTP status of one ``method path`` request to 127.0.0.1:``port``, or None when no
+    HTTP response came (refused, reset). Raises TimeoutError when nothing came in ``timeout``
+    seconds (a server that accepted the request but whose endpoint does not answer)."""
+    try:
+        return request(f"http://127.0.0.1:{port}{path}", method, None, (), timeout)[0]
+    except TimeoutError:
+        raise
+    except OSError:
+        return None
+
+
+class AppServer(LoggedServer):
     """The user's app under a real server: ``with AppServer(...) as s: s.url``.
 
     ``target`` is ``module:attribute`` importable from ``cwd`` (the user's directory, also the
@@ -257,6 +268,8 @@ class AppServer:
     environment. ``port`` None picks a free one (retrying when it is taken meanwhile); an
     explicit port that is taken raises :class:`PortInUse` before anything starts.
     """
+
+    stop_grace = STOP_GRACE_S
 
     def __init__(
         self,
@@ -432,12 +445,6 @@ class AppServer:
         """CPU seconds used so far by every process of the group (master and workers)."""
         return group_cpu_seconds(self.pgid)
 
-    def _log_text(self) -> bytes:
-        if self._log is None:
-            return b""
-        self._log.seek(0)
-        return self._log.read()
-
     def _tail_text(self) -> str:
         """The end of the log (a long run may have logged a lot: read only its last 64 KiB)."""
         if self._log is None:
@@ -450,23 +457,3 @@ class AppServer:
         """The last ``lines`` non-blank lines of the server's output, joined by " | "."""
         text = [line.strip() for line in self._tail_text().splitlines() if line.strip()]
         return " | ".join(text[-lines:])
-
-    def stop(self) -> None:
-        """SIGTERM the whole group, wait for it, SIGKILL what is left. Idempotent."""
-        self._stop(STOP_GRACE_S)
-
-    def _stop(self, grace: float) -> None:
-        if self.proc is not None:
-            _process.stop(self.proc, grace=grace)
-            self.proc = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> AppServer:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -30,9 +30,7 @@ Results JSON: ``kind: web-app`` (``schemas/web-app.json``): ``config``, ``app`` 
 
 from __future__ import annotations
 
-import http.client
 import os
-import urllib.parse
 from collections.abc import Callable, Sequence
 
 from gilbench.documents import SCHEMA
@@ -40,7 +38,13 @@ from gilbench.engine.environment import capture, usable_cores
 from gilbench.services.delay_server import raise_fd_limit
 from gilbench.weblab import UsageError, diagnose
 from gilbench.weblab.appinfo import AppInfo, inspect_app
-from gilbench.weblab.appserver import AppServer, PortInUse, ServerConfig, check_port
+from gilbench.weblab.appserver import (
+    AppServer,
+    PortInUse,
+    ServerConfig,
+    check_port,
+    request,
+)
 from gilbench.weblab.lab import measure_window, services
 from gilbench.weblab.loadgen import LoadSpec
 from gilbench.weblab.theory import NOISY_CORES
@@ -323,23 +327,6 @@ def _kind(handler_kind: str | None, interface: str) -> str | None:
 
 def _fail(doc: dict, message: str) -> None:
     doc["failure"] = message
-
-
-def request(url: str, method: str, body: str | None, headers, timeout: float) -> tuple[int, str]:
-    """One request with the standard library: ``(status, first line of the body)``.
-    Raises OSError (http.client's errors included) when no answer comes."""
-    parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    try:
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        conn.request(method, target, body=body, headers=dict(headers))
-        response = conn.getresponse()
-        text = response.read(2000).decode(errors="replace").strip()
-        return response.status, (text.splitlines() or [""])[0][:200]
-    except http.client.HTTPException as exc:
-        raise OSError(f"{type(exc).__name__}: {exc}") from None
-    finally:
-        conn.close()
 
 
 def _check_paths(

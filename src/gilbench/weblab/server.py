@@ -60,7 +60,46 @@ def group_cpu_seconds(pgid: int) -> float:
     return total
 
 
-class UvicornServer:
+class LoggedServer:
+    """What a server process group with its log in a temporary file shares: reading the log,
+    stopping the group (idempotent) and the ``with`` block (``start`` on enter, ``stop`` on
+    exit). Subclasses set ``proc`` and ``_log`` in ``start``."""
+
+    stop_grace: float = STOP_GRACE_S
+    proc: subprocess.Popen | None = None
+    _log: IO[bytes] | None = None
+
+    def start(self):  # pragma: no cover - every subclass has its own
+        raise NotImplementedError
+
+    def _log_text(self) -> bytes:
+        if self._log is None:
+            return b""
+        self._log.seek(0)
+        return self._log.read()
+
+    def stop(self) -> None:
+        """SIGTERM the whole group, wait for it, SIGKILL what is left. Idempotent."""
+        self._stop(self.stop_grace)
+
+    def _stop(self, grace: float) -> None:
+        if self.proc is not None:
+            _process.stop(self.proc, grace=grace)
+            self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class UvicornServer(LoggedServer):
     """The app under Uvicorn: ``with UvicornServer(...) as server: server.url``."""
 
     def __init__(
@@ -195,30 +234,7 @@ class UvicornServer:
         """CPU seconds used so far by the supervisor and every worker."""
         return group_cpu_seconds(self.pgid)
 
-    def _log_text(self) -> bytes:
-        if self._log is None:
-            return b""
-        self._log.seek(0)
-        return self._log.read()
-
     def log_tail(self, lines: int = 3) -> str:
         """The last ``lines`` lines of Uvicorn's stderr, joined by " | "."""
         text = self._log_text().decode(errors="replace").strip().splitlines()
         return " | ".join(line.strip() for line in text[-lines:])
-
-    def stop(self) -> None:
-        """SIGTERM the whole group, wait for it, SIGKILL what is left. Idempotent."""
-        if self.proc is not None:
-            _process.stop(self.proc, grace=STOP_GRACE_S)
-            self.proc = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> UvicornServer:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
