@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from conftest import ROOT, load, run_cli
+from gilbench.engine.session import MIN_SAMPLES
 
 TESTS = os.path.join(ROOT, "tests")
 SCHEMA = json.load(open(os.path.join(ROOT, "src", "gilbench", "schema.json")))
@@ -178,6 +179,26 @@ def test_a_coroutine_function_runs_natively_under_asyncio(tmp_path):
     assert rows[("asyncio", 4)]["speedup"] > 2  # four 20 ms waits overlap
 
 
+def test_asyncio_is_left_out_for_a_plain_function_unless_named(tmp_path):
+    """A plain function under asyncio is asyncio.to_thread, the threads row again: bench leaves
+    it out with the reason unless -s names asyncio; a coroutine function keeps its row."""
+    common = ["--workers", "2", "--tasks", "2", "--samples", "1"]
+    found = {}
+    for name, func, extra in (
+        ("plain", "userfuncs.funcs:sleepy", []),
+        ("named", "userfuncs.funcs:sleepy", ["-s", "sequential", "-s", "asyncio"]),
+        ("coroutine", "userfuncs.funcs:sleepy_async", []),
+    ):
+        out = tmp_path / f"{name}.json"
+        proc = bench(func, "--kwargs", '{"seconds": 0.02}', *common, *extra, "--json", str(out))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        found[name] = rows_by_strategy(load(out))[("asyncio", 2)]
+    assert found["plain"]["status"] == "skipped"
+    assert "to_thread" in found["plain"]["reason"] and "-s asyncio" in found["plain"]["reason"]
+    assert found["named"]["status"] == "ok" and "to_thread" in found["named"]["note"]
+    assert found["coroutine"]["status"] == "ok" and found["coroutine"]["note"] is None
+
+
 def test_results_that_vary_between_calls_are_not_compared_and_say_so(tmp_path):
     out = tmp_path / "out.json"
     proc = bench("userfuncs.funcs:varies", *SMALL, "--json", str(out))
@@ -268,7 +289,7 @@ def test_a_time_budget_starts_no_round_projected_past_it_and_says_so(monkeypatch
     # second, projected from it, would pass the budget and is not started.
     assert {r.wall_s["n"] for r in doc.results} == {1}
     [said] = [x.message for x in doc.warnings if x.code == "fewer-samples"]
-    assert "1 sample(s) per measurement instead of 3" in said
+    assert f"1 sample(s) per measurement instead of {MIN_SAMPLES}" in said
 
 
 def test_trials_that_cannot_fit_in_the_timeout_are_not_started_and_say_why(tmp_path, no_leftovers):

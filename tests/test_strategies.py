@@ -84,8 +84,8 @@ def test_version_reason_follows_min_python(name):
 
 def test_skip_reason_is_cheap_and_says_a_sentence_or_nothing(name):
     for call in (SQUARE, Call(func="tests.userfuncs.conformance:square", async_func="x:y")):
-        for quick in (False, True):
-            why = strategies.skip_reason(name, call, quick=quick)
+        for by_default in (False, True):
+            why = strategies.skip_reason(name, call, by_default=by_default)
             assert why is None or (isinstance(why, str) and len(why) > 10)
 
 

@@ -93,7 +93,7 @@ def _add_measure_options(p: argparse.ArgumentParser) -> None:
         "--samples",
         type=positive_int,
         metavar="N",
-        help="timed values per measurement, fixed (default: 3, then more only where the "
+        help="timed values per measurement, fixed (default: 2, then more only where the "
         "verdict is undecided, up to 10; --quick up to 5)",
     )
     p.add_argument(
@@ -353,7 +353,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         skip=strategy_registry.left_out("left out by --quick", strategy_registry.DEFAULT)
         if args.quick and not args.strategy
         else {},
-        native_async_only=args.quick and not args.strategy,
+        native_async_only="asyncio" not in (args.strategy or []),
     )
     return execute(plan, args.json, console)
 

@@ -23,6 +23,7 @@ The flow, shared by the command and the Python API:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -86,6 +87,7 @@ class Probe:
     calls: int = 0  # calls made
     result_unpicklable: str | None = None  # why the return value cannot be pickled
     deterministic: bool = True  # two calls returned equal results
+    coroutine: bool = False  # the function is ``async def`` (asyncio runs it natively)
     # what one call and its result cost (the fastest seen), from which each trial's least
     # duration is projected (engine/projection.py); None when the probe failed
     cost: CallCost | None = None
@@ -228,6 +230,7 @@ def probe(target: Target, python: str, timeout: float, env: dict[str, str] | Non
         calls=found.calls,
         result_unpicklable=found.result_unpicklable,
         deterministic=found.deterministic,
+        coroutine=found.coroutine,
         cost=CallCost(*measured, found.pickle_s, found.result_bytes)
         if None not in measured
         else None,
@@ -313,6 +316,8 @@ def prepare(
     workers = list(workers or default_workers(environment.usable_cores()))
     n_tasks = tasks or choose_tasks(result.per_call_s or PASS_S, workers, quick)
     call = target.call
+    if result.coroutine:  # asyncio runs it natively; the others through asyncio.run per call
+        call = dataclasses.replace(call, async_func=call.func)
     workload = Workload(
         name=target.path,
         family="user",
@@ -348,6 +353,7 @@ def prepare(
         samples=samples,
         timeout=timeout,
         start_method=start_method,
+        native_async_only="asyncio" not in requested,
         kind="bench",
         command=command,
         setup=target.setup,

@@ -190,6 +190,7 @@ class Probed(_Message):
     checksum_s: float | None = None  # seconds to checksum one result (faster of two)
     pickle_s: float | None = None  # seconds to pickle one result (None: it cannot be)
     result_bytes: int | None = None  # size of one pickled result, bytes
+    coroutine: bool = False  # the function is a coroutine function (``async def``)
 
 
 Message = Startup | Sample | Done | Skipped | Failed | Calibrated | Probed

@@ -50,8 +50,14 @@ from gilbench.workloads import Workload
 # Rounds of trials (one sample per row each): at least MIN_SAMPLES for every row; then, unless
 # --samples fixes the count, only rows whose comparisons the verdict still depends on (the
 # analysis' ``undecided``) get more, up to DEFAULT_SAMPLES (QUICK_SAMPLES with --quick) or the
-# budget. A fixed count (--samples N) measures every row N times.
-MIN_SAMPLES = 3
+# budget. A fixed count (--samples N) measures every row N times. Two is enough to start from:
+# two samples a side settle a comparison only when its interval is clear of the margin by its own
+# width again (``analysis.recommend.settles``); anything closer gets a third and more.
+MIN_SAMPLES = 2
+# Without a budget (run), the rounds after the minimum may take this many times as long as the
+# minimum rounds did: a workload takes at most 3x its first two rounds, the most it could take
+# when the minimum was three rounds and the extra ones as long again.
+UNDECIDED_BUDGET = 2
 DEFAULT_SAMPLES = 10
 QUICK_SAMPLES = 5
 DEFAULT_TIMEOUT_S = 300.0
@@ -90,8 +96,8 @@ class Plan:
     budget_s: float | None = None
     # given by the user (e.g. --postgres-dsn): used, not started
     services: dict[str, str] = field(default_factory=dict)
-    # run --quick: asyncio only for workloads with a native coroutine (elsewhere it is threads
-    # via to_thread)
+    # asyncio only for calls with a native coroutine (elsewhere it is threads via to_thread):
+    # what run and bench do unless -s named asyncio
     native_async_only: bool = False
     # interpreter label -> what one call costs there (bench's probe): a trial whose least
     # duration exceeds ``timeout`` is skipped, not started (engine/projection.py)
@@ -459,12 +465,12 @@ class Session:
         trial (``cost``; the first round is not projected), it would end past the budget with
         ``spent`` seconds gone; "" when that happens after the minimum rounds (no warning
         needed), None when it fits. The budget is ``plan.budget_s``; without one, the rounds
-        after the minimum (undecided rows only) may take as long again as the minimum rounds
-        took (``minimum_s``), so sampling until decided at most doubles a workload's time."""
+        after the minimum (undecided rows only) may take UNDECIDED_BUDGET times as long as the
+        minimum rounds took (``minimum_s``)."""
         plan = self.plan
         budget = plan.budget_s
         if budget is None and minimum_s is not None:
-            budget = 2 * minimum_s
+            budget = (1 + UNDECIDED_BUDGET) * minimum_s
         if budget is None or not cost:
             return None
         projected = sum(cost.get(id(r), 0.0) for r in due)
@@ -497,7 +503,7 @@ class Session:
             return plan.skip[strategy]
         if why := targets.unsupported(interp, [strategy]).get(strategy):
             return why
-        return strategy_registry.skip_reason(strategy, call, quick=plan.native_async_only)
+        return strategy_registry.skip_reason(strategy, call, by_default=plan.native_async_only)
 
     def _measure_once(self, row: Row, call, interp: dict, samples: list[Sample]) -> None:
         """One trial of ``row`` (one sample), folded into it."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import pickle
 import sys
 import time
@@ -153,6 +154,7 @@ def probe(call: Call) -> Probed:
         checksum_s=checksum_s,
         pickle_s=pickle_s,
         result_bytes=result_bytes,
+        coroutine=inspect.iscoroutinefunction(resolve(call.func)),
     )
 
 

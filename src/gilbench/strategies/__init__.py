@@ -115,11 +115,12 @@ def version_reason(name: str, version_info: Sequence[int]) -> str | None:
     return f"Python {major}.{minor} {t.min_python_why} (needs {t.min_python[0]}.{t.min_python[1]}+)"
 
 
-def skip_reason(name: str, call: Call, quick: bool = False) -> str | None:
+def skip_reason(name: str, call: Call, by_default: bool = False) -> str | None:
     """Why ``name`` will not run ``call``, known from the call alone (see
-    ``Strategy.skip_reason``); None for an unknown name or when a trial will tell."""
+    ``Strategy.skip_reason``; ``by_default``: -s did not name it); None for an unknown name or
+    when a trial will tell."""
     cls = REGISTRY.get(name)
-    return cls.skip_reason(call, quick) if cls else None
+    return cls.skip_reason(call, by_default) if cls else None
 
 
 def left_out(

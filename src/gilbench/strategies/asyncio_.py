@@ -14,9 +14,9 @@ from typing import Any
 from gilbench.strategies.base import Traits, task_fn
 from gilbench.workloads.call import Call, resolve
 
-NO_COROUTINE_QUICK = (
-    "left out by --quick: the workload has no coroutine, so asyncio would run it through "
-    "asyncio.to_thread, which is the threads row again; the full run measures it"
+NO_COROUTINE = (
+    "left out: the call has no coroutine, so asyncio would run it through asyncio.to_thread, "
+    "which is the threads row again; -s asyncio measures it"
 )
 
 
@@ -30,10 +30,12 @@ class Asyncio:
     note = None
 
     @staticmethod
-    def skip_reason(call: Call, quick: bool) -> str | None:
-        """A first look leaves out a call with no coroutine: asyncio would be threads again."""
-        if quick and call.async_func is None:
-            return NO_COROUTINE_QUICK
+    def skip_reason(call: Call, by_default: bool) -> str | None:
+        """Unless -s named asyncio, a call with no coroutine (``Call.async_func``; bench sets it
+        when the user's function is one) is left out: asyncio would be the threads row again
+        (``asyncio.to_thread``)."""
+        if by_default and call.async_func is None:
+            return NO_COROUTINE
         return None
 
     def available(self, call: Call) -> str | None:

@@ -66,10 +66,12 @@ class Strategy(Protocol):
     note: str | None  # said on the result row, e.g. "no async variant: ran via asyncio.to_thread"
 
     @staticmethod
-    def skip_reason(call: Call, quick: bool) -> str | None:
+    def skip_reason(call: Call, by_default: bool) -> str | None:
         """Why this strategy will not run ``call``, judged from the call alone (no import, no
-        process), so the parent can skip it without starting a trial; ``quick`` is a first
-        look (``run --quick`` with no -s). None: a trial will tell."""
+        process), so the parent can skip it without starting a trial. ``by_default``: the
+        strategy runs because it is in the default set, not because -s named it, so a row
+        that would only repeat another one by construction may be left out. None: a trial
+        will tell."""
         ...
 
     def available(self, call: Call) -> str | None:

@@ -40,7 +40,7 @@ class Hybrid(ProcessPoolBase):
     )
 
     @staticmethod
-    def skip_reason(call: Call, quick: bool) -> str | None:
+    def skip_reason(call: Call, by_default: bool) -> str | None:
         """Why hybrid cannot split this call: it declares no I/O and CPU steps."""
         if not (call.io_func and call.cpu_func):
             return (
@@ -52,7 +52,9 @@ class Hybrid(ProcessPoolBase):
     def available(self, call: Call) -> str | None:
         """Checks the call declares both steps, the start method exists and the CPU step can
         be pickled to a process (its input, the I/O step's result, is only known at run time)."""
-        if why := self.skip_reason(call, quick=False) or start_method_missing(self.start_method):
+        if why := self.skip_reason(call, by_default=False) or start_method_missing(
+            self.start_method
+        ):
             return why
         if why := cannot_cross(call.cpu_func, (), {}):
             return f"CPU step: {why}"
