@@ -144,11 +144,11 @@ def test_single_thread_cost_and_the_free_threaded_best_against_the_default_build
 
 
 def test_a_faster_free_threaded_build_beats_its_baseline_and_a_close_one_is_undecided():
-    fast = {("sequential", 1): 1.10, ("threads", 2): 0.40}
+    fast = {("sequential", 1): 1.10, ("threads", 4): 0.40}  # 2.75x on 4 workers: possible
     rows = [*rows_for("3.13.1", DEFAULT_MEDIANS), *rows_for("3.13.1t", fast)]
     (ft,) = cross_interpreter(rows, [DEFAULT, FT])[0].free_threaded
     assert ft.beats_baseline is True and ft.single_thread_cost < 0
-    close = {("sequential", 1): 1.30, ("threads", 2): 0.55}
+    close = {("sequential", 1): 1.30, ("threads", 4): 0.55}
     rows = [*rows_for("3.13.1", DEFAULT_MEDIANS), *rows_for("3.13.1t", close)]
     (ft,) = cross_interpreter(rows, [DEFAULT, FT])[0].free_threaded
     assert ft.beats_baseline is None and "within noise" in ft.reason
@@ -307,3 +307,214 @@ def test_terminal_and_markdown_show_the_verdict_across_interpreters():
     assert cross_interpreter_table({"results": [], "interpreters": [DEFAULT]}) is None
     md = export(doc, "md")
     assert "**Across interpreters**" in md and "- cpu.count: 3.13.1 processes x2" in md
+
+
+# -- rows past a physical limit (engine.limits) ---------------------------------------------------
+
+# The free-threaded build's threads x2 at 0.30 s against its sequential 1.30 s: 4.33x on 2 workers,
+# past any physical limit (its sequential run was not in its steady state, say). Its processes
+# x2 (0.71 s) is within the limits.
+FT_IMPOSSIBLE = {("sequential", 1): 1.30, ("threads", 2): 0.30, ("processes", 2): 0.71}
+
+
+def left(entry) -> list[tuple[str, str, int, str, list[str]]]:
+    """(python, strategy, workers, would_be, flag codes) of each row an entry left out."""
+    return [
+        (x.python, x.strategy, x.workers, x.would_be, [f.code for f in x.flags])
+        for x in entry.left_out
+    ]
+
+
+def test_a_flagged_fastest_row_is_not_named_and_leaves_the_verdict_open():
+    rows = [*rows_for("3.13.1", DEFAULT_MEDIANS), *rows_for("3.13.1t", FT_IMPOSSIBLE)]
+    (entry,) = cross_interpreter(rows, [DEFAULT, FT], cores=2)
+    # The fastest within the limits, and its real lead over the other interpreter's best ...
+    assert (entry.fastest.python, entry.fastest.strategy) == ("3.13.1", "processes")
+    assert (entry.runner_up.python, entry.runner_up.strategy) == ("3.13.1t", "processes")
+    assert entry.lead == pytest.approx(0.71 / 0.54) and entry.lead_ci95[0] > 1.1
+    # ... yet not decided: the impossible row would have been the fastest.
+    assert not entry.decided
+    assert left(entry) == [("3.13.1t", "threads", 2, "fastest", ["impossible-speedup"])]
+    assert entry.why.startswith("inconclusive: 3.13.1 processes x2 0.540 s is the fastest within")
+    assert (
+        "3.13.1t threads x2 0.300 s (4.33x its sequential) would have been the fastest but is "
+        "left out: above the physical limit of 2x" in entry.why
+    )
+    # Nor is it the free-threaded build's best: that is its processes row, and whether the build
+    # beats its default build is open (the left-out row says faster, the rest slower).
+    (ft,) = entry.free_threaded
+    assert (ft.best.strategy, ft.best.workers) == ("processes", 2)
+    assert [x.would_be for x in ft.left_out] == ["best"]
+    assert ft.beats_baseline is None and ft.reason.startswith("not decided")
+    assert "3.13.1t threads x2, left out above, would have been its best" in entry.why
+    assert entry.why.count("above the physical limit") == 1  # explained once
+
+
+def test_a_flagged_runner_up_leaves_the_lead_open_unless_the_fastest_really_leads_it():
+    # FT threads x2 at 0.56 s (2.32x on 2 workers: flagged) is within 4% of 0.54 s.
+    close = {("sequential", 1): 1.30, ("threads", 2): 0.56, ("processes", 2): 0.71}
+    rows = [*rows_for("3.13.1", DEFAULT_MEDIANS), *rows_for("3.13.1t", close)]
+    (entry,) = cross_interpreter(rows, [DEFAULT, FT], cores=2)
+    assert entry.fastest.strategy == "processes" and entry.runner_up.strategy == "processes"
+    assert entry.lead_ci95[0] > 1.1  # against the reliable runner-up alone it would be real
+    assert not entry.decided
+    assert left(entry) == [("3.13.1t", "threads", 2, "runner_up", ["impossible-speedup"])]
+    assert entry.why.startswith("inconclusive:")
+    # Twice as slow and flagged (2.5x on 2 workers): 0.54 s leads it by far, the lead stands.
+    far = {("sequential", 1): 2.50, ("threads", 2): 1.00, ("processes", 2): 1.40}
+    rows = [*rows_for("3.13.1", DEFAULT_MEDIANS), *rows_for("3.13.1t", far)]
+    (entry,) = cross_interpreter(rows, [DEFAULT, FT], cores=2)
+    assert entry.decided and entry.runner_up.strategy == "processes"
+    assert left(entry) == [("3.13.1t", "threads", 2, "runner_up", ["impossible-speedup"])]
+    assert entry.why.startswith("3.13.1 processes x2 0.540 s is the fastest within the physical")
+    assert "would have been the best on another interpreter but is left out" in entry.why
+
+
+def test_a_flagged_row_slower_than_what_is_named_is_not_mentioned():
+    # Each flagged, each slower than the row named on its side: the free-threaded build's
+    # threads x2 (2.44x on 2 workers) behind its threads x4 (the fastest), the default build's
+    # processes x1 (1.24x on 1 worker) behind its processes x2 (the runner-up).
+    default = {**DEFAULT_MEDIANS, ("processes", 1): 0.90}
+    fast = {("sequential", 1): 1.10, ("threads", 4): 0.40, ("threads", 2): 0.45}
+    rows = [*rows_for("3.13.1", default), *rows_for("3.13.1t", fast)]
+    (entry,) = cross_interpreter(rows, [DEFAULT, FT], cores=4)
+    assert (entry.fastest.strategy, entry.fastest.workers) == ("threads", 4)
+    assert (entry.runner_up.strategy, entry.runner_up.workers) == ("processes", 2)
+    assert entry.decided and entry.left_out == [] and "left out" not in entry.why
+    (ft,) = entry.free_threaded
+    assert ft.left_out == [] and ft.beats_baseline is True
+
+
+def test_the_cores_limit_comes_from_the_usable_cores_as_the_recommendation_gets_them():
+    # processes x4 at 3.0x: within 4 workers, past 2 usable cores for CPU-bound work.
+    default = {("sequential", 1): 1.20, ("processes", 4): 0.40}
+    rows = [*rows_for("3.13.1", default), *rows_for("3.13.1t", FT_MEDIANS, cpu_util=THREADS_2)]
+    (no_cores,) = cross_interpreter(rows, [DEFAULT, FT])
+    assert no_cores.fastest.strategy == "processes" and no_cores.left_out == []
+    (two,) = cross_interpreter(rows, [DEFAULT, FT], cores=2)
+    assert two.fastest.python == "3.13.1t" and not two.decided
+    assert left(two) == [("3.13.1", "processes", 4, "fastest", ["impossible-speedup"])]
+    assert "above the physical limit of 2x on 2 usable cores" in two.why
+    # analyse() passes the document's usable cores (2) to it, as to the recommendations.
+    doc = document([DEFAULT, FT], rows)
+    analyse(doc)
+    (entry,) = doc.to_dict()["cross_interpreter"]
+    assert entry["fastest"]["python"] == "3.13.1t" and entry["decided"] is False
+    assert entry["left_out"][0]["flags"][0]["code"] == "impossible-speedup"
+    (rec,) = [r for r in doc.recommendations if r.python == "3.13.1"]
+    assert rec.strategy != "processes"  # the recommendation leaves the same row out
+
+
+def test_a_flagged_default_build_row_is_not_its_best_and_may_leave_the_comparison_open():
+    ft_fast = {("sequential", 1): 1.30, ("threads", 4): 0.40}  # 3.25x on 4 workers: possible
+    # The default build's threads x2 at 0.30 s (3.73x on 2 workers): flagged.
+    default = {**DEFAULT_MEDIANS, ("threads", 2): 0.30}
+    rows = [*rows_for("3.13.1", default), *rows_for("3.13.1t", ft_fast)]
+    (ft,) = cross_interpreter(rows, [DEFAULT, FT], cores=4)[0].free_threaded
+    assert (ft.baseline_best.strategy, ft.baseline_best.workers) == ("processes", 2)
+    assert [(x.python, x.would_be) for x in ft.left_out] == [("3.13.1", "baseline_best")]
+    # 0.40 s beats 0.54 s, but the left-out 0.30 s would beat 0.40 s: open.
+    assert ft.beats_baseline is None and "not decided" in ft.reason
+    # When the free-threaded build is slower than the default build's best anyway, a faster
+    # flagged row there cannot change that: the verdict stands, the row is still named.
+    rows = [*rows_for("3.13.1", default), *rows_for("3.13.1t", FT_MEDIANS, cpu_util=THREADS_2)]
+    (ft,) = cross_interpreter(rows, [DEFAULT, FT], cores=2)[0].free_threaded
+    assert ft.beats_baseline is False
+    assert [(x.strategy, x.would_be) for x in ft.left_out] == [("threads", "baseline_best")]
+
+
+def test_a_flagged_default_build_best_the_entry_did_not_name_is_explained_on_its_item():
+    fast = {("sequential", 1): 1.10, ("threads", 4): 0.40}
+    gil = {("sequential", 1): 1.29, ("processes", 4): 0.50}
+    # threads x2 at 2.5x on 2 workers: flagged; slower than the runner-up (0.50 s on 3.13.1t+gil)
+    default = {("sequential", 1): 1.30, ("threads", 2): 0.52, ("processes", 2): 0.66}
+    rows = [*rows_for("3.13.1", default), *rows_for("3.13.1t", fast), *rows_for("3.13.1t+gil", gil)]
+    (entry,) = cross_interpreter(rows, [DEFAULT, FT, FT_GIL], cores=4)
+    assert entry.left_out == [] and entry.runner_up.python == "3.13.1t+gil" and entry.decided
+    (ft,) = entry.free_threaded
+    assert (ft.baseline_best.strategy, ft.baseline_best.workers) == ("processes", 2)
+    assert [(x.python, x.would_be) for x in ft.left_out] == [("3.13.1", "baseline_best")]
+    assert ft.beats_baseline is True  # 0.40 s beats 0.66 s, and would beat the 0.52 s too
+    assert (
+        "3.13.1 threads x2 0.520 s (2.50x its sequential) would have been the default build's "
+        "best but is left out: above the physical limit of 2x for 2 workers" in entry.why
+    )
+
+
+def test_limited_by_reads_only_rows_within_the_physical_limits():
+    medians = {("sequential", 1): 1.4, ("threads", 2): 1.2, ("threads", 4): 1.2}
+    # threads x4 at CPU/wall 5.0: past 2 usable cores (impossible-cpu); x2 at 1.9 is not.
+    util = {("threads", 2): 1.9, ("threads", 4): 5.0}
+    rows = [*rows_for("3.13.1", DEFAULT_MEDIANS), *rows_for("3.13.1t", medians, cpu_util=util)]
+    (ft,) = cross_interpreter(rows, [DEFAULT, FT])[0].free_threaded
+    assert ft.limited_by.startswith("threads kept 4 cores busy (CPU/wall 5.00)")  # no cores known
+    (ft,) = cross_interpreter(rows, [DEFAULT, FT], cores=2)[0].free_threaded
+    assert ft.limited_by.startswith("threads kept 2 cores busy (CPU/wall 1.90)")
+
+
+def test_rows_within_the_limits_give_the_verdict_they_gave_before():
+    rows = [
+        *rows_for("3.13.1", DEFAULT_MEDIANS, contention=0.9),
+        *rows_for("3.13.1t", FT_MEDIANS, cpu_util=THREADS_2),
+        *rows_for("3.13.1t+gil", {("sequential", 1): 1.29, ("processes", 2): 0.65}),
+    ]
+    with_cores = [e.to_dict() for e in cross_interpreter(rows, [DEFAULT, FT, FT_GIL], cores=2)]
+    assert with_cores == [e.to_dict() for e in cross_interpreter(rows, [DEFAULT, FT, FT_GIL])]
+    (entry,) = with_cores
+    assert entry["left_out"] == [] and entry["free_threaded"][0]["left_out"] == []
+    assert entry["decided"] is True and entry["free_threaded"][0]["beats_baseline"] is False
+    assert entry["why"] == (
+        "3.13.1 processes x2 0.540 s is the fastest, 1.11x (95% CI 1.08 to 1.14) ahead of "
+        "3.13.1t threads x2 0.600 s; free-threaded 3.13.1t: sequential takes +16% (95% CI +13% "
+        "to +20%) vs 3.13.1, its best, threads x2 0.600 s, runs at 0.90x (95% CI 0.87 to 0.93) "
+        "the speed of 3.13.1's best, processes x2 0.540 s: slower"
+    )
+
+
+def flagged_document(workload: str = "cpu.count") -> dict:
+    """A run whose fastest row is past a physical limit, analysed, as written to disk."""
+    rows = [
+        *rows_for("3.13.1", DEFAULT_MEDIANS, workload),
+        *rows_for("3.13.1t", FT_IMPOSSIBLE, workload),
+    ]
+    doc = document([DEFAULT, FT], rows)
+    analyse(doc)
+    return json.loads(json.dumps(doc.to_dict()))
+
+
+def test_left_out_rows_validate_and_show_in_every_report():
+    doc = flagged_document()
+    jsonschema.validate(doc, schema_for("run"))
+    assert load(doc) == doc
+    (entry,) = doc["cross_interpreter"]
+    assert entry["left_out"][0]["would_be"] == "fastest"
+    assert entry["left_out"][0]["flags"][0]["reason"].startswith("above the physical limit")
+    # An older document without left_out still validates; a malformed one does not.
+    old = json.loads(json.dumps(doc))
+    del old["cross_interpreter"][0]["left_out"]
+    del old["cross_interpreter"][0]["free_threaded"][0]["left_out"]
+    jsonschema.validate(old, schema_for("run"))
+    doc["cross_interpreter"][0]["left_out"][0]["flags"] = []
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, schema_for("run"))
+    doc = flagged_document()
+    console = Console(width=300, record=True)
+    console.print(cross_interpreter_table(doc))
+    out = console.export_text()
+    assert "3.13.1t threads x2 left out: above the physical limit" in out
+    assert "not decided" in out and "within noise" not in out
+    md = export(doc, "md")
+    assert "3.13.1t threads x2 left out: above the physical limit" in md
+    assert "- cpu.count: inconclusive: 3.13.1 processes x2" in md
+
+
+def test_html_marks_the_left_out_row_and_bolds_the_fastest_within_the_limits():
+    html = render_html([flagged_document(EVIL)])
+    parsed = parse(html)
+    assert set(parsed.tags) <= ALLOWED_TAGS, set(parsed.tags) - ALLOWED_TAGS
+    assert "<script" not in html.lower()
+    section = html[html.index('id="d1-pythons"') :]
+    assert "<b>0.540 s</b>" in section and "<b>0.300 s</b>" not in section
+    assert "0.300 s" in section and "past a physical limit</span>" in section
+    assert 'title="left out: above the physical limit of 2x' in section
+    assert "inconclusive: 3.13.1 processes x2 0.540 s" in section

@@ -253,6 +253,7 @@ def test_a_verdict_whose_intervals_clear_the_margin_is_decided():
     rec = recommend(rows, cores=2)
     assert rec.decided and rec.undecided == [] and rec.inconclusive is None
     assert (rec.strategy, rec.workers) == ("processes", 2)
+    assert rec.to_dict()["confidence"] == "decided"
 
 
 def test_a_lead_whose_interval_holds_the_margin_is_inconclusive_not_sequential():
@@ -264,6 +265,7 @@ def test_a_lead_whose_interval_holds_the_margin_is_inconclusive_not_sequential()
     assert low < 1.10 <= high
     rec = recommend(rows, cores=2)
     assert not rec.decided and rec.inconclusive
+    assert rec.to_dict()["confidence"] == "inconclusive"
     assert rec.inconclusive.startswith("inconclusive after 5 samples: best guess processes x2")
     assert "--samples 10" in rec.inconclusive
     assert rec.why.startswith("inconclusive")

@@ -182,10 +182,15 @@ def test_sync_cpu_scales_with_server_workers_not_threads() -> None:
     else:
         pytest.skip(f"other programs used {busy:.2f} cores during the windows")
     assert two["rps"] >= 1.3 * one["rps"], (one["rps"], two["rps"], doc["warnings"])
-    assert "x the 1-worker" in two["lesson"] and "--repeat" not in two["lesson"]  # a median already
+    assert "x the 1-worker" in two["lesson"]
+    # --repeat 3 is a fixed count: whatever its interval says, the row records it and the
+    # lesson states the scaling claim only when it is settled.
+    assert two["decided"] is not None and len(two["gain_ci95"]) == 2
+    assert ("undecided" in two["lesson"]) == (not two["decided"])
+    assert ("only processes add cores" in two["lesson"]) == two["decided"]
 
 
-def test_cpu_lesson_explains_the_scaling_and_says_when_it_rests_on_one_run() -> None:
+def test_cpu_lesson_states_the_scaling_only_when_it_is_decided() -> None:
     from gilbench.weblab.theory import explain, new_row
 
     def cpu_row(
@@ -201,10 +206,39 @@ def test_cpu_lesson_explains_the_scaling_and_says_when_it_rests_on_one_run() -> 
     ]}  # fmt: skip
     for row in doc["web_results"]:
         explain(row, doc, cpu_s=0.030, cores=2)
-    lesson = doc["web_results"][1]["lesson"]
+    two = doc["web_results"][1]
+    lesson = two["lesson"]
     assert "1.66x the 1-worker 39 RPS" in lesson and "its 2 cores 86% busy" in lesson
-    assert "--repeat 3 takes a median" in lesson  # a single run each
     assert "async-cpu (one thread a worker) kept them 98% busy" in lesson  # where the rest went
+    # One run each never settles the comparison (run's rule): no scaling claim, and the lesson
+    # says what would decide it.
+    assert two["decided"] is False and two["gain"] == pytest.approx(64.3 / 38.8, abs=1e-3)
+    assert "undecided, inconclusive" in lesson and "one run each never settles it" in lesson
+    assert "a quieter machine or more runs (--repeat 6) would decide it" in lesson
+    assert "only processes add cores" not in lesson
+    assert doc["web_results"][0]["gain"] is None and doc["web_results"][0]["decided"] is None
+    assert doc["web_results"][2]["gain"] is None  # async-cpu has no 1-worker row here
+
+    # Three runs a side that agree: decided, the claim made, with its interval.
+    doc["web_results"][0]["rps_runs"] = [38.8, 39.5, 40.1]
+    two["rps_runs"] = [64.3, 65.0, 66.2]
+    for row in doc["web_results"]:
+        explain(row, doc, cpu_s=0.030, cores=2)
+    assert two["decided"] is True and two["gain_ci95"][0] >= 1.1
+    assert (
+        "(95% CI 1." in two["lesson"] and "3 runs each): only processes add cores" in two["lesson"]
+    )
+    assert "undecided" not in two["lesson"]
+
+    # Six runs a side straddling the margin: undecided after the cap, and it says so.
+    doc["web_results"][0]["rps_runs"] = [36.0, 41.0, 38.0, 43.0, 37.0, 42.0]
+    two["rps_runs"] = [38.0, 49.0, 41.0, 47.0, 40.0, 46.0]
+    for row in doc["web_results"]:
+        explain(row, doc, cpu_s=0.030, cores=2)
+    low, high = two["gain_ci95"]
+    assert two["decided"] is False and low < 1.1 <= high
+    assert "6 runs each): undecided, inconclusive" in two["lesson"]
+    assert "the interval holds the 10% margin" in two["lesson"] and "--repeat 12" in two["lesson"]
 
 
 @pytest.mark.parametrize("phase", [0.0, 0.13, 0.5, 0.77, 0.999])
@@ -333,3 +367,205 @@ def test_web_table_and_lessons_are_pure() -> None:
     assert "sync-io" in text and "79.1" in text and "80.0" in text and "4123" in text
     lines = format_lessons(doc)
     assert lines[0].startswith("sync-io: def + requests") and lines[-1].startswith("Claim check")
+
+
+# -- sampling until decided ------------------------------------------------------------------------
+
+AGREE_1W, AGREE_2W = [38.8, 40.1, 39.5, 39.0, 40.4, 38.9], [64.3, 66.0, 65.2, 64.8, 65.9, 64.0]
+"""RPS of 1-worker and 2-worker runs that agree: 2 workers clearly add more than 10%."""
+NOISY_1W, NOISY_2W = [36.0, 43.0, 38.0, 41.0, 37.0, 42.0], [38.0, 49.0, 41.0, 47.0, 40.0, 46.0]
+"""Runs whose ratio (about 1.1) sits on the 10% margin, whatever their count."""
+
+
+def test_scaling_uses_runs_rule_for_settling() -> None:
+    """The lab's comparison is decided by the same function as ``gilbench run``'s rows."""
+    from gilbench.analysis.recommend import settled_from
+    from gilbench.engine.stats import ratio_ci95
+    from gilbench.weblab.theory import scaling
+
+    for n in (1, 2, 3, 6):
+        found = scaling(AGREE_2W[:n], AGREE_1W[:n])
+        low, high = ratio_ci95(AGREE_2W[:n], AGREE_1W[:n])
+        assert found["n"] == n and found["decided"] is settled_from(n, low, high)
+        assert found["gain_ci95"] == [round(low, 3), round(high, 3)]
+    assert scaling(AGREE_2W[:1], AGREE_1W[:1])["decided"] is False  # one run: never
+    assert scaling(AGREE_2W[:2], AGREE_1W[:2])["decided"] is True  # two that agree: clear
+    assert scaling(NOISY_2W, NOISY_1W)["decided"] is False
+    # Failed runs (None) are left out; no successful run on a side: no comparison.
+    assert scaling([None, 65.0, 64.0], [39.0, None, 40.0])["n"] == 2
+    assert scaling([65.0], [None]) is None and scaling([65.0], [0.0]) is None
+
+
+def test_settles_on_rows_and_settled_from_agree() -> None:
+    from gilbench.analysis.recommend import settled_from, settles
+    from gilbench.engine.results import Row
+
+    def row(n: int) -> Row:
+        r = Row.__new__(Row)
+        r.samples_s = [1.0] * n
+        return r
+
+    for n in (1, 2, 3, 5):
+        for interval in ((1.2, 1.3), (1.0, 1.3), (0.9, 1.05), (1.15, 1.5)):
+            assert settles(row(n), row(n + 1), (1.0, *interval)) is settled_from(n, *interval)
+
+
+def test_needs_another_run_stops_when_decided_or_capped() -> None:
+    from gilbench.weblab.theory import MAX_RUNS, MIN_RUNS, needs_another_run
+
+    def rounds(one: list[float], two: list[float], repeat: int | None) -> int:
+        """Rounds the lab runs for one variant whose k-th runs give these RPS."""
+        k = 1
+        while needs_another_run([(two[:k], one[:k])], k, repeat):
+            k += 1
+            assert k <= 100
+        return k
+
+    assert (MIN_RUNS, MAX_RUNS) == (2, 6)
+    assert rounds(AGREE_1W, AGREE_2W, None) == MIN_RUNS  # clearly decided: stop at the minimum
+    assert rounds(NOISY_1W, NOISY_2W, None) == MAX_RUNS  # on the margin: until the cap, undecided
+    for fixed in (1, 3, 4):  # --repeat N: exactly N, decided or not
+        assert rounds(AGREE_1W, AGREE_2W, fixed) == fixed
+        assert rounds(NOISY_1W, NOISY_2W, fixed) == fixed
+    # Undecided at 3 runs continues; any open comparison keeps the variant going.
+    assert needs_another_run([(NOISY_2W[:3], NOISY_1W[:3])], 3, None)
+    assert needs_another_run([(AGREE_2W[:3], AGREE_1W[:3]), (NOISY_2W[:3], NOISY_1W[:3])], 3, None)
+    assert not needs_another_run([(AGREE_2W[:3], AGREE_1W[:3])], 3, None)
+    # Nothing to compare (no 1-worker cell, or every run failed): the minimum, then stop.
+    assert needs_another_run([], 1, None) and not needs_another_run([], 2, None)
+    assert not needs_another_run([([None, None], [40.0, 41.0])], 2, None)
+
+
+class _FakeServer:
+    """Stands in for UvicornServer in ``run_lab``: nothing is started."""
+
+    def __init__(self, **kwargs: object) -> None:
+        self.workers = kwargs["workers"]
+        self.url = "http://127.0.0.1:9"
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def __enter__(self) -> _FakeServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _scripted_lab(monkeypatch: pytest.MonkeyPatch, script: dict, **kwargs: object) -> tuple:
+    """``run_lab`` with no process started: the k-th run of a (variant, workers) cell, at any
+    users, gets ``script[variant, workers][k]`` RPS (I/O variants: 10). Returns (doc, progress
+    labels, (done, total) pairs)."""
+    from contextlib import contextmanager
+    from types import SimpleNamespace
+
+    from gilbench.weblab import lab
+
+    served: dict[tuple, int] = {}
+
+    def measure(gen, srv, spec, row, warnings, drain, last) -> None:
+        key = (row["variant"], row["server_workers"])
+        k = served.get((*key, row["concurrency"]), 0)
+        served[*key, row["concurrency"]] = k + 1
+        rps = script.get(key, [10.0] * 100)[k]
+        row.update(rps=rps, requests=int(rps * 2), window_s=2.0, server_cpu_s=1.0)
+        row["other_cpu_s"], row["generator_cpu_s"] = 0.0, 0.1
+        row["latency_ms"] = {"p50": 10.0, "p95": 20.0, "p99": 30.0, "max": 40.0}
+        return None
+
+    @contextmanager
+    def services():
+        yield SimpleNamespace(url="http://127.0.0.1:9"), SimpleNamespace(proc=object())
+
+    monkeypatch.setattr(lab, "services", services)
+    monkeypatch.setattr(lab, "UvicornServer", _FakeServer)
+    monkeypatch.setattr(lab, "_measure", measure)
+    monkeypatch.setattr(lab, "measure_ceiling", lambda *a: 5000.0)
+    monkeypatch.setattr(lab, "calibrate_cpu_count", lambda: (100_000, 0.030))
+    monkeypatch.setattr(lab, "usable_cores", lambda: 2)
+    monkeypatch.setattr(lab, "environment", lambda n, s: {"cpu_count": 2, "load_avg_1m": 0.0})
+    monkeypatch.setattr(lab, "raise_fd_limit", lambda: None)
+    labels: list[str] = []
+    counts: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int, label: str) -> None:
+        labels.append(label)
+        counts.append((done, total))
+
+    options = {"concurrency": [50], "server_workers": [1, 2], "delay": 0.5, "duration": 2.0,
+               "threadpool": 40, "quick": False, "progress": progress} | kwargs  # fmt: skip
+    doc = lab.run_lab(**options)
+    return doc, labels, counts
+
+
+def _cells(doc: dict) -> dict[tuple[str, int], dict]:
+    return {(r["variant"], r["server_workers"]): r for r in doc["web_results"]}
+
+
+def test_lab_samples_each_cpu_variant_until_its_lesson_is_decided(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gilbench.documents import load
+
+    script = {("sync-cpu", 1): AGREE_1W, ("sync-cpu", 2): AGREE_2W,
+              ("async-cpu", 1): NOISY_1W, ("async-cpu", 2): NOISY_2W}  # fmt: skip
+    doc, labels, counts = _scripted_lab(
+        monkeypatch, script, variants=["sync-io", "sync-cpu", "async-cpu"]
+    )
+    cells = _cells(doc)
+    assert len(doc["web_results"]) == 6  # one row per cell, however many runs
+    assert cells["sync-io", 1]["attempts"] == 1 and cells["sync-io", 2]["attempts"] == 1
+    # sync-cpu agrees after the 2 runs everyone gets; async-cpu stays open until the cap.
+    assert cells["sync-cpu", 1]["attempts"] == cells["sync-cpu", 2]["attempts"] == 2
+    assert cells["async-cpu", 1]["attempts"] == cells["async-cpu", 2]["attempts"] == 6
+    assert cells["sync-cpu", 2]["rps_runs"] == AGREE_2W[:2]
+    assert (
+        cells["sync-cpu", 2]["decided"] is True
+        and "only processes add cores" in (cells["sync-cpu", 2]["lesson"])
+    )
+    undecided = cells["async-cpu", 2]
+    assert undecided["decided"] is False and "undecided, inconclusive" in undecided["lesson"]
+    assert "more runs (--repeat 12) would decide it" in undecided["lesson"]
+    assert doc["config"]["repeat"] is None
+    assert (doc["config"]["min_runs"], doc["config"]["max_runs"]) == (2, 6)
+    # Honest progress: no fixed N, the total grows with each added round and ends reached.
+    assert "async-cpu, 50 users, 2 workers, closed loop, run 6, until decided (at most 6)" in labels
+    assert not any(" of " in label for label in labels)
+    assert all(done <= total for done, total in counts) and counts[-1][0] == counts[-1][1]
+    assert counts[-1][1] == 1 + 2 * (3 + 1 + 5)  # ceiling; 2 worker counts x (round 1, 2, 3-6)
+    assert load(json.loads(json.dumps(doc)))["web_results"][-1]["gain_ci95"]  # schema holds
+    # Shown as undecided in the table and the HTML report.
+    console = quiet_console()
+    console.print(web_table(doc))
+    text = console.file.getvalue()
+    assert "Gain vs 1 worker" in text and "undecided" in text
+    from gilbench.report.html import render_html
+
+    html = render_html([doc])
+    assert '<span class="badge status-skipped">undecided</span> def + the pure-Python' not in html
+    assert '<span class="badge status-skipped">undecided</span> async def + the pure' in html
+
+
+def test_repeat_is_a_fixed_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = {("sync-cpu", 1): AGREE_1W, ("sync-cpu", 2): AGREE_2W}
+    doc, labels, counts = _scripted_lab(monkeypatch, script, variants=["sync-cpu"], repeat=4)
+    assert [r["attempts"] for r in doc["web_results"]] == [4, 4]  # decided at 2, still 4
+    assert doc["config"]["repeat"] == doc["config"]["min_runs"] == doc["config"]["max_runs"] == 4
+    assert "sync-cpu, 50 users, 1 worker, closed loop, run 4 of 4" in labels
+    assert {total for _, total in counts} == {1 + 2 * 4}  # known from the start
+    doc, labels, _ = _scripted_lab(monkeypatch, script, variants=["sync-cpu"], repeat=1)
+    assert [r["attempts"] for r in doc["web_results"]] == [1, 1] and not any(
+        "run " in label for label in labels
+    )
+    assert "undecided" in _cells(doc)["sync-cpu", 2]["lesson"]  # one run never settles it
+
+
+def test_repeat_defaults_to_until_decided_and_quick_to_one_run() -> None:
+    assert command.lab_arguments(parse([]))["repeat"] is None
+    assert command.lab_arguments(parse(["--quick"]))["repeat"] == 1
+    assert command.lab_arguments(parse(["--repeat", "5"]))["repeat"] == 5
+    assert command.lab_arguments(parse(["--quick", "--repeat", "3"]))["repeat"] == 3

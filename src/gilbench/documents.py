@@ -52,6 +52,18 @@ Version history of the format (additions only; readers ignore fields they do not
   own app under a sweep of server configurations: ``config``, ``app``, ``app_results``,
   ``diagnoses``, ``recommendation``, ``failure``. Web rows' load generator now counts any 2xx
   answer as served (it counted only 200).
+- ``gilbench/1``, web: CPU-bound cells sampled until decided; per row ``gain``, ``gain_ci95``
+  and ``decided`` (a CPU variant's closed-loop row above 1 worker: median RPS over the
+  1-worker cell's, its 95% interval, whether it settles the 10% margin; else null), in
+  ``config`` ``min_runs`` and ``max_runs``, and ``repeat`` null for "until decided". Older
+  documents lack them: their lessons read as they were written.
+- ``gilbench/1``, run and bench: per ``cross_interpreter`` entry and per its ``free_threaded``
+  item ``left_out``: the rows past a physical limit (``engine.limits``) that would otherwise
+  have been named the fastest, the runner-up, a build's best or its default build's best, each
+  {``python``, ``strategy``, ``workers``, ``wall_s``, ``speedup``, ``would_be``, ``flags``:
+  [{``code``, ``reason``}]}. Such rows are no longer named there; when counting one would
+  change the verdict, ``decided`` is false (``beats_baseline`` null) and the why says so.
+  Older entries lack ``left_out`` (read it as empty) and may name a flagged row.
 """
 
 from __future__ import annotations

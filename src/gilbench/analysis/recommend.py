@@ -96,8 +96,9 @@ class Recommendation:
     inconclusive: str | None = None
 
     def to_dict(self) -> dict:
-        """The verdict as the results JSON's ``recommendations`` item: every field."""
-        return asdict(self)
+        """The verdict as the results JSON's ``recommendations`` item: every field, and
+        ``confidence`` ("decided" or "inconclusive"), the name DESIGN.md gives ``decided``."""
+        return {**asdict(self), "confidence": "decided" if self.decided else "inconclusive"}
 
 
 def lead(a: Row, b: Row) -> tuple[float, float, float] | None:
@@ -140,8 +141,14 @@ def settles(a: Row, b: Row, found: tuple[float, float, float]) -> bool:
     """Does the :func:`lead` ``found`` of ``a`` over ``b`` settle their comparison? With
     MIN_DECIDING_SAMPLES samples a side or more, when its interval is :func:`settled`; with two,
     only when the interval widened by its own width on each side still is; with one, never."""
-    n = min(len(a.samples_s), len(b.samples_s))
-    low, high = found[1], found[2]
+    return settled_from(min(len(a.samples_s), len(b.samples_s)), found[1], found[2])
+
+
+def settled_from(n: int, low: float, high: float) -> bool:
+    """:func:`settles` on bare numbers: does a ratio's 95% interval (``low``, ``high``) from
+    ``n`` samples on its smaller side settle the comparison? With n >= MIN_DECIDING_SAMPLES,
+    when :func:`settled`; with n == 2, only when the interval widened by its own width on each
+    side still is; with fewer, never. The web lab's CPU cells use it on their runs' RPS."""
     if n >= MIN_DECIDING_SAMPLES:
         return settled(low, high)
     width = high - low
@@ -298,9 +305,7 @@ def recommend(
     if seq is None:
         return None
     measured = [r for r in rows if r.status == "ok" and r.samples_s and r is not seq]
-    left_out = {id(r): reasons for r in measured if (reasons := limits.flags(r, seq, cores))}
-    ok = [r for r in measured if id(r) not in left_out]
-    flagged = [(r, left_out[id(r)]) for r in measured if id(r) in left_out]
+    ok, flagged = split_flagged(measured, seq, cores)
     # Simplest first: by strategy order, then fewer workers.
     ok.sort(key=lambda r: (strategy_registry.sort_key(r.strategy), r.workers))
     winners = [r for r in ok if faster(r, seq)]
@@ -335,6 +340,25 @@ def recommend(
         undecided=undecided,
         inconclusive=inconclusive,
     )
+
+
+def split_flagged(
+    rows: Iterable[Row], seq: Row | None, cores: int | None
+) -> tuple[list[Row], list[tuple[Row, list[limits.Flag]]]]:
+    """``rows`` of one workload and interpreter split into the reliable ones and the flagged
+    ones, each with its ``limits.flags`` (against ``seq``, their sequential row, or None; on
+    ``cores`` usable cores, or None), both in the order given. ``seq`` itself is reliable: the
+    others are measured against it. The one rule for leaving rows out of a verdict, shared by
+    :func:`recommend` and ``analysis.interpreters``."""
+    ok: list[Row] = []
+    flagged: list[tuple[Row, list[limits.Flag]]] = []
+    for r in rows:
+        reasons = [] if r is seq else limits.flags(r, seq, cores)
+        if reasons:
+            flagged.append((r, reasons))
+        else:
+            ok.append(r)
+    return ok, flagged
 
 
 def _inconclusive(guess: Row, seq: Row, undecided: list[dict]) -> str:

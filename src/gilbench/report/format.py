@@ -422,10 +422,34 @@ def _lead(row: Row) -> Cell:
     if as_number(row.get("lead")) is None:
         return text(None)
     decided = bool(row.get("decided"))
+    # A row left out past a physical limit may be what keeps it open (the Notes say which).
+    word = " real" if decided else " not decided" if _left_out(row) else " within noise"
     return (
         *_factor_ci(row.get("lead"), row.get("lead_ci95")),
-        Span(" real" if decided else " within noise", "strong" if decided else "dim"),
+        Span(word, "strong" if decided else "dim"),
     )
+
+
+def _left_out(entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A ``cross_interpreter`` entry's or ``free_threaded`` item's ``left_out`` rows (rows past
+    a physical limit it did not name; [] in documents older than it)."""
+    items = entry.get("left_out")
+    return [x for x in items if isinstance(x, Mapping)] if isinstance(items, list) else []
+
+
+def _left_out_cells(entry: Mapping[str, Any], seen: set[str]) -> list[Cell]:
+    """'3.13.1t threads x2 left out: above the physical limit of 2x on 2 usable cores', once per
+    row (``seen``: the rows already said, updated)."""
+    cells: list[Cell] = []
+    for x in _left_out(entry):
+        what = f"{x.get('python')} {x.get('strategy')} x{x.get('workers')}"
+        if what in seen:
+            continue
+        seen.add(what)
+        flags = x.get("flags") if isinstance(x.get("flags"), list) else []
+        reasons = " and ".join(str(f.get("reason")) for f in flags if isinstance(f, Mapping))
+        cells.append((Span(f"{what} left out: "), Span(reasons or MISSING, "error")))
+    return cells
 
 
 def _free_threaded(row: Row) -> list[Mapping[str, Any]]:
@@ -461,6 +485,8 @@ def _vs_baseline(entry: Mapping[str, Any]) -> Cell:
     if as_number(entry.get("vs_baseline_best")) is None:
         return (Span(f"{entry.get('python')}: "), Span(str(entry.get("reason") or MISSING), "dim"))
     word, tone = BEATS_BASELINE.get(entry.get("beats_baseline"), ("within noise", "dim"))
+    if entry.get("beats_baseline") is None and _left_out(entry):
+        word = "not decided"  # a row left out past a physical limit (see the Notes)
     if entry.get("gil_reenabled_by"):
         word, tone = "ran with the GIL", "error"
     return (
@@ -475,9 +501,12 @@ def _vs_baseline(entry: Mapping[str, Any]) -> Cell:
 
 
 def _cross_notes(row: Row) -> Cell:
-    """Why a free-threaded build's figures ran with the GIL, or what limited its threads."""
-    cells: list[Cell] = []
+    """The rows left out past a physical limit, why a free-threaded build's figures ran with
+    the GIL, or what limited its threads."""
+    seen: set[str] = set()
+    cells: list[Cell] = _left_out_cells(row, seen)
     for e in _free_threaded(row):
+        cells += _left_out_cells(e, seen)
         if e.get("gil_reenabled_by"):
             cells.append((Span(f"{e.get('python')}: "), Span(str(e.get("reason")), "error")))
         elif e.get("limited_by"):
@@ -582,6 +611,18 @@ def _flags(row: Row) -> Cell:
     return tuple(flags)
 
 
+def _gain(row: Row) -> Cell:
+    """A web row's gain over 1 worker with its interval, and "undecided" when its interval
+    does not settle the 10% margin (``weblab.theory.scaling``)."""
+    if as_number(row.get("gain")) is None:
+        return text(None)
+    undecided = row.get("decided") is False
+    return (
+        *_factor_ci(row.get("gain"), row.get("gain_ci95")),
+        *((Span(" "), Span("undecided", "warn")) if undecided else ()),
+    )
+
+
 EXPECTED_RPS_COLUMN = Column(
     "Expected RPS",
     _value("expected_rps", lambda v: fmt_num(v, 1)),
@@ -599,6 +640,18 @@ WEB_COLUMNS: tuple[Column, ...] = (
     Column("Mode", _value("mode"), (field("mode"),), optional=True),
     Column("RPS", _rps, (field("rps"),), numeric=True),
     EXPECTED_RPS_COLUMN,
+    Column(
+        "Gain vs 1 worker",
+        _gain,
+        (
+            field("gain"),
+            field("gain_ci95_low", "gain_ci95", 0),
+            field("gain_ci95_high", "gain_ci95", 1),
+            field("decided"),
+        ),
+        numeric=True,
+        optional=True,
+    ),
     Column("Requests", _value("requests", fmt_num), (field("requests"),), numeric=True),
     Column("Errors / timeouts", _failures, (field("errors"), field("timeouts")), numeric=True),
     *_latency_columns("p50", "p95", "p99", "max"),

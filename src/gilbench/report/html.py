@@ -591,8 +591,8 @@ def _interpreters_section(
     parts = [
         f'<section class="workload" id="d{i}-pythons"><h3>Interpreters side by side</h3>',
         '<p class="note">Median wall time of one pass over the same tasks on each interpreter '
-        "(bold: the fastest); the factor is the speedup against that interpreter's own "
-        "sequential run.</p>",
+        "(bold: the fastest, leaving out rows past a physical limit, which are marked); the "
+        "factor is the speedup against that interpreter's own sequential run.</p>",
     ]
     by_workload = {str(v.get("workload")): v for v in cross_interpreter_rows(doc)}
     for workload in workloads:
@@ -608,7 +608,7 @@ def _interpreters_section(
             if ft.get("limited_by"):
                 parts.append(f'<p class="note">{_e(ft.get("python"))}: {_e(ft["limited_by"])}</p>')
         parts.append(_interpreters_chart(f"{i}/pythons/{workload}", workload, w_rows, kinds))
-        parts.append(_interpreters_table(w_rows, pythons, kinds))
+        parts.append(_interpreters_table(w_rows, pythons, kinds, verdict))
     parts.append("</section>")
     return "".join(parts)
 
@@ -665,11 +665,39 @@ def _interpreters_chart(
     )
 
 
+def _row_key(item: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(python, strategy, workers) of a row, a timing or a ``left_out`` item, as text."""
+    return (str(item.get("python")), str(item.get("strategy")), str(item.get("workers")))
+
+
+def _left_out_reasons(verdict: Mapping[str, Any]) -> dict[tuple[str, str, str], str]:
+    """The rows a ``cross_interpreter`` entry (or its ``free_threaded`` items) left out past a
+    physical limit: (python, strategy, workers) -> their flags' reasons, one line."""
+    out: dict[tuple[str, str, str], str] = {}
+    for entry in [verdict, *_rows(verdict.get("free_threaded"))]:
+        for item in _rows(entry.get("left_out")):
+            flags = _rows(item.get("flags"))
+            out[_row_key(item)] = " and ".join(str(f.get("reason")) for f in flags)
+    return out
+
+
 def _interpreters_table(
-    rows: Sequence[Mapping[str, Any]], pythons: list[str], kinds: Mapping[str, str]
+    rows: Sequence[Mapping[str, Any]],
+    pythons: list[str],
+    kinds: Mapping[str, str],
+    verdict: Mapping[str, Any],
 ) -> str:
+    """The side-by-side table: bold, the verdict's fastest (its ``fastest``, a row within the
+    physical limits; documents older than the verdict: the lowest median); a badge on each
+    row the verdict left out past a physical limit, its reasons in the badge's title."""
     cells = _cells(rows)
-    fastest = min((m for r in rows if (m := _median(r)) is not None), default=None)
+    named = verdict.get("fastest")
+    if isinstance(named, Mapping):
+        fastest = next((r for r in rows if _row_key(r) == _row_key(named)), None)
+    else:
+        lowest = min((m for r in rows if (m := _median(r)) is not None), default=None)
+        fastest = next((r for r in rows if lowest is not None and _median(r) == lowest), None)
+    left_out = _left_out_reasons(verdict)
     header = [("Strategy", False), ("Workers", True)] + [
         (_e(p) + (f'<br><span class="note">{_e(kinds[p])}</span>' if kinds.get(p) else ""), True)
         for p in pythons
@@ -680,15 +708,20 @@ def _interpreters_table(
             (
                 "",
                 [_e(strategy), _value(workers)]
-                + [_side_cell(by_python.get(p), fastest) for p in pythons],
+                + [_side_cell(by_python.get(p), fastest, left_out) for p in pythons],
             )
         )
     return _table(header, body, "interpreters")
 
 
-def _side_cell(row: Mapping[str, Any] | None, fastest: float | None) -> str:
-    """A row's median wall (bold when it is the workload's fastest) and speedup, or its
-    status and reason."""
+def _side_cell(
+    row: Mapping[str, Any] | None,
+    fastest: Mapping[str, Any] | None,
+    left_out: Mapping[tuple[str, str, str], str],
+) -> str:
+    """A row's median wall (bold when it is the workload's ``fastest`` row) and speedup, with a
+    badge when the verdict left it out past a physical limit (``left_out``: reasons by
+    (python, strategy, workers)), or its status and reason."""
     if row is None:
         return MISSING
     median = _median(row)
@@ -698,10 +731,12 @@ def _side_cell(row: Mapping[str, Any] | None, fastest: float | None) -> str:
             f' <span class="note">{_e(reason[0])}</span>' if reason else ""
         )
     time = _e(fmt_seconds(median))
-    out = f"<b>{time}</b>" if median == fastest else time
+    out = f"<b>{time}</b>" if row is fastest else time
     speedup = row.get("speedup")
     if as_number(speedup) is not None and row.get("strategy") != "sequential":
         out += " " + _span(Span(fmt_factor(speedup, TIMES), speedup_band(speedup)))
+    if (reasons := left_out.get(_row_key(row))) is not None:
+        out += " " + _badge("past a physical limit", _BADGE["warn"], title=f"left out: {reasons}")
     return out
 
 
@@ -762,12 +797,29 @@ def _web_section(i: int, doc: Mapping[str, Any]) -> str:
         f"<h2>{_e(_doc_title(i, doc))}: requests per second and latency</h2>",
         f'<p class="lede">{" · ".join(f for f in facts if f)}</p>',
     ]
-    lessons = {str(r.get("variant")): str(r.get("lesson")) for r in rows if r.get("lesson")}
+
+    # Per variant one lesson: closed loop first, then the most users, then the most workers
+    # (the row a CPU lesson's scaling claim rests on, with "undecided" when it is).
+    def lesson_key(r: Mapping[str, Any]) -> tuple[bool, float, float]:
+        users, workers = as_number(r.get("concurrency")), as_number(r.get("server_workers"))
+        return (r.get("mode", "closed") == "closed", users or 0.0, workers or 0.0)
+
+    lessons: dict[str, Mapping[str, Any]] = {}
+    for v in variants:
+        mine = [r for r in rows if str(r.get("variant")) == v and r.get("lesson")]
+        if mine:
+            lessons[v] = max(mine, key=lesson_key)
     if lessons:
         parts.append(
             "<ul>"
             + "".join(
-                f'<li><b class="mono">{_e(v)}</b>: {_e(lessons[v])}</li>'
+                f'<li><b class="mono">{_e(v)}</b>: '
+                + (
+                    _badge("undecided", "status-skipped") + " "
+                    if lessons[v].get("decided") is False
+                    else ""
+                )
+                + f"{_e(lessons[v].get('lesson'))}</li>"
                 for v in variants
                 if v in lessons
             )

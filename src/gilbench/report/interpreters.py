@@ -113,8 +113,9 @@ def cross_interpreter_table(doc: dict) -> Table | None:
     """ "Across interpreters": per workload the fastest interpreter and strategy in absolute
     time, its lead over another interpreter's best, and a free-threaded build's single-thread
     cost and best against its default build, from ``doc["cross_interpreter"]``
-    (``analysis.interpreters``), each entry's why sentence under it. None when the document
-    has no such entries."""
+    (``analysis.interpreters``), each entry's why sentence under it. Rows left out past a
+    physical limit (an entry's ``left_out``) are named in the Notes with their reasons, and a
+    verdict they keep open reads "not decided". None when the document has no such entries."""
     rows = cross_interpreter_rows(doc)
     if not rows:
         return None

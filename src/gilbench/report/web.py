@@ -15,19 +15,28 @@ from gilbench.report.terminal import rich_table
 def web_table(doc: dict) -> Table:
     """The results as a rich Table: one row per measurement, the settings in the title.
 
-    Columns are ``WEB_COLUMNS`` (RPS, latency percentiles in ms, CPU seconds); the caption gives
-    the load generator's ceiling in RPS when the document measured it. Raises KeyError without
-    ``config`` or ``web_results``.
+    Columns are ``WEB_COLUMNS`` (RPS, latency percentiles in ms, CPU seconds, a CPU cell's gain
+    over 1 worker with its 95% interval, "undecided" when that does not settle the 10% margin);
+    the caption gives the load generator's ceiling in RPS when the document measured it, and
+    how many CPU comparisons are undecided. Raises KeyError without ``config`` or
+    ``web_results``.
     """
     ceiling = doc.get("generator_ceiling_rps")
     cfg = doc["config"]
     rows = doc["web_results"]
+    notes = [] if ceiling is None else [f"load generator ceiling {ceiling:.0f} RPS"]
+    open_ = [r for r in rows if r.get("decided") is False]
+    if open_:
+        notes.append(
+            f"{plural(len(open_), 'gain')} over 1 worker undecided (the 95% interval holds the 10% "
+            "margin or rests on too few runs): a quieter machine or more runs (--repeat) decide it"
+        )
     return rich_table(
         f"gilbench web: {cfg['delay_s']:g} s slow service, thread pool {cfg['threadpool']}, "
         f"{cfg['duration_s']:g} s windows",
         shown_columns(WEB_COLUMNS, rows),
         rows,
-        caption=None if ceiling is None else f"load generator ceiling {ceiling:.0f} RPS",
+        caption="; ".join(notes) or None,
     )
 
 

@@ -14,13 +14,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from gilbench.engine.results import write_json_atomic
 from gilbench.weblab import VARIANTS, UsageError
+from gilbench.weblab.theory import MAX_RUNS, MIN_RUNS
 
 DEFAULT_DELAY = 0.5  # seconds the slow service takes per call
 DEFAULT_CONCURRENCY = [1, 10, 50]  # concurrent users (closed-loop clients)
 DEFAULT_WORKERS = [1, 2]  # Uvicorn worker processes
 DEFAULT_DURATION = 5.0  # seconds of measured window per point
 DEFAULT_THREADPOOL = 40  # AnyIO's default thread limiter for def endpoints
-DEFAULT_REPEAT = 3  # runs of each CPU-bound cell; the median is kept
+# Runs of each CPU-bound cell: None samples until its lesson is decided (MIN_RUNS to MAX_RUNS).
+DEFAULT_REPEAT: int | None = None
 # --quick: the acceptance figures (50 users, 1 and 2 workers) in well under 90 s.
 QUICK_CONCURRENCY = [50]
 QUICK_DURATION = 2.0
@@ -81,8 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--repeat",
         metavar="N",
         default=None,
-        help=f"runs of each CPU-bound cell, each on a fresh server; the median is kept "
-        f"(default {DEFAULT_REPEAT}; --quick: {QUICK_REPEAT})",
+        help=f"a fixed number of runs of each CPU-bound cell, each on a fresh server; the median "
+        f"is kept (default: until its lesson is decided, {MIN_RUNS} to {MAX_RUNS} runs; "
+        f"--quick: {QUICK_REPEAT}, and the scaling lesson says it is undecided)",
     )
     parser.add_argument(
         "--open-loop-rate",
@@ -94,7 +97,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="the lab: 50 users only, 2 s windows, CPU cells once (under 90 s); --app: workers "
+        help="the lab: 50 users only, 2 s windows, CPU cells once, so their scaling is left "
+        "undecided (under 90 s); --app: workers "
         "1 and the cores, threads 1,40, users 1,50, 1.5 s windows",
     )
     parser.add_argument(
@@ -183,8 +187,10 @@ def lab_arguments(args: argparse.Namespace) -> dict:
         "threadpool": int(_number(args.threadpool, DEFAULT_THREADPOOL, "--threadpool", int)),
         "quick": quick,
         "open_loop_rate": rate,
-        "repeat": int(
-            _number(args.repeat, QUICK_REPEAT if quick else DEFAULT_REPEAT, "--repeat", int)
+        "repeat": (
+            (QUICK_REPEAT if quick else DEFAULT_REPEAT)
+            if args.repeat is None
+            else int(_number(args.repeat, 0, "--repeat", int))
         ),
     }
     validate(kwargs["variants"], kwargs["concurrency"], kwargs["server_workers"], kwargs["delay"],

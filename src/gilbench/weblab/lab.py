@@ -9,8 +9,13 @@ State machine of ``run_lab``:
            -> for each concurrency (ascending): warm-up, window, drain
               (server CPU sampled at the window's edges; a server whose /health does
               not answer after the drain holds a backlog and is restarted)
-      -> rounds 2..repeat: the same for the CPU-bound variants only
-      -> per cell the run with the median RPS; expected RPS, lessons, warnings
+      -> further rounds, the CPU-bound variants only (a fresh server per worker count):
+           --repeat N: until each has had N rounds;
+           else (sample until decided): until each has had MIN_RUNS (2), then only the
+           variants whose lesson is still undecided (theory.needs_another_run), at most
+           MAX_RUNS (6) rounds; a variant once decided gets no more
+      -> per cell the run with the median RPS; expected RPS, gain over 1 worker with its
+         interval and whether it is decided, lessons, warnings
 
 A fresh server per variant keeps one variant's backlog (async-blocking leaves up to
 users x delay seconds of queued work) out of the next variant's numbers.
@@ -22,6 +27,20 @@ machine, minutes apart. A 1-worker and a 2-worker figure from one server each ar
 per process; rounds (1 worker, 2 workers, 1 worker, ...) and the median of them are what
 pyperf would do. I/O cells are measured once: the slow service's delay sets them.
 
+How many rounds: as many as the CPU lesson needs, the way ``gilbench run`` samples until its
+verdict is decided. The lesson rests on RPS at N workers over RPS at 1 worker (same variant,
+closed loop, the highest concurrency: ``theory.lesson_pairs``); its 95% percentile-bootstrap
+interval of the ratio of median RPS (Efron; ``stats.ratio_ci95`` over the runs' RPS) decides
+it when it lies wholly at or above the 10% margin or wholly below it, by the rule run uses
+(``analysis.recommend.settled_from``: 3 runs a side; 2 only when clear by the interval's own
+width again; 1 never). When the runs agree (2 workers near twice 1 worker, each within a few
+percent of its other run), 2 rounds decide it: fewer servers than the fixed 3 this lab used
+to run. Otherwise more rounds, up to 6; a lesson still open then says it is undecided and
+what would decide it instead of stating a scaling claim. Lower concurrencies are measured on
+the same servers, so they get the same runs; their rows record their own gain and whether it
+is decided, but do not ask for more rounds (at 1 user the gain is near 1 and noisy, and
+settling it would lengthen every lab for a figure no lesson line rests on).
+
 Queueing theory (``expected_rps``), lessons and warnings are pure functions in
 ``gilbench.weblab.theory``; the table is ``gilbench.report.web``.
 
@@ -30,10 +49,13 @@ Results JSON (``kind: web``, schema ``documents.schema_for("web")``); rows in ``
 errors, timeouts, latency_ms{p50,p95,p99,max}, server_cpu_s, generator_cpu_s,
 other_cpu_s, above_half_ceiling, expected_rps, lesson, offered_rps and send_lag_ms_max (open
 loop, else null), window_s, attempts (runs of this cell, each on a fresh server), rps_runs
-(their RPS, in order; the row is the median run), error (null, or why the measurement
-failed)``. ``other_cpu_s`` is the CPU the rest of the machine (delay server, this lab, other
-programs) burnt during the window: on a shared machine it explains a CPU-bound row that
-falls short.
+(their RPS, in order; the row is the median run), gain, gain_ci95 and decided (a CPU
+variant's closed-loop row above 1 worker: ratio of its runs' median RPS to the 1-worker
+cell's, its 95% interval [low, high], and whether that settles the 10% margin; else null),
+error (null, or why the measurement failed)``. ``other_cpu_s`` is the CPU the rest of the
+machine (delay server, this lab, other programs) burnt during the window: on a shared machine
+it explains a CPU-bound row that falls short. ``config.repeat`` is the fixed run count, or
+null (until decided, between ``config.min_runs`` and ``config.max_runs`` runs).
 """
 
 from __future__ import annotations
@@ -53,7 +75,17 @@ from gilbench.services.delay_server import DelayServer, raise_fd_limit
 from gilbench.weblab import VARIANTS, UsageError
 from gilbench.weblab.loadgen import LoadGenerator, LoadResult, LoadSpec, measure_ceiling
 from gilbench.weblab.server import UvicornServer
-from gilbench.weblab.theory import CPU_VARIANTS, explain, keep_median, lab_warnings, new_row
+from gilbench.weblab.theory import (
+    CPU_VARIANTS,
+    MAX_RUNS,
+    MIN_RUNS,
+    explain,
+    keep_median,
+    lab_warnings,
+    lesson_pairs,
+    needs_another_run,
+    new_row,
+)
 from gilbench.workloads.cpu import count
 
 LOOP = "uvloop"  # Uvicorn's --loop for the lab's servers
@@ -96,13 +128,13 @@ def validate(
     duration: float,
     threadpool: int,
     open_loop_rate: float | None = None,
-    repeat: int = 1,
+    repeat: int | None = None,
 ) -> None:
     """Raise UsageError (naming the option) for values the lab cannot measure; else None.
 
     Limits: known variants; 1-10,000 users; 1-64 server workers; 0 < delay <= 10 s;
     0 < duration <= 3600 s; threadpool 1-10,000; 0 < open-loop rate <= 100,000 RPS;
-    repeat 1-100.
+    repeat 1-100 or None (until decided).
     """
     if not variants:
         raise UsageError("no variant to measure")
@@ -121,7 +153,7 @@ def validate(
         raise UsageError("--threadpool must be between 1 and 10000")
     if open_loop_rate is not None and not 0 < open_loop_rate <= 100_000:
         raise UsageError("--open-loop-rate must be > 0 and <= 100000 requests per second")
-    if not 1 <= repeat <= 100:
+    if repeat is not None and not 1 <= repeat <= 100:
         raise UsageError("--repeat must be between 1 and 100")
 
 
@@ -165,7 +197,7 @@ def run_lab(
     progress: Progress = _no_progress,
     open_loop_rate: float | None = None,
     checkpoint: Callable[[dict], None] | None = None,
-    repeat: int = 1,
+    repeat: int | None = None,
 ) -> dict:
     """Measure every variant x concurrency x server workers; return the results document.
 
@@ -173,9 +205,11 @@ def run_lab(
     in seconds). Raises UsageError from :func:`validate`; a server or generator failure
     during a measurement is recorded in that row's ``error`` instead of raised.
 
-    CPU-bound variants are measured ``repeat`` times, in rounds, each on a fresh server;
-    their rows are the median runs. ``progress(done, total, label)`` is called before each
-    measurement; ``checkpoint(doc)`` after each one, with the document so far (to save it:
+    CPU-bound variants are measured in rounds, each on a fresh server; their rows are the
+    median runs. ``repeat`` N: exactly N rounds. None: sample until decided (the module doc;
+    ``theory.needs_another_run``), MIN_RUNS to MAX_RUNS rounds. ``progress(done, total,
+    label)`` is called before each measurement (``total`` grows when an undecided variant gets
+    another round); ``checkpoint(doc)`` after each one, with the document so far (to save it:
     a crash loses nothing measured).
     """
     validate(
@@ -191,12 +225,23 @@ def run_lab(
     drain = max(2.0, 3 * delay)
     modes = ["closed"] + (["open"] if open_loop_rate else [])
     cpu_bound = [v for v in variants if v in CPU_VARIANTS]
-    rounds = [variants] + [cpu_bound] * (repeat - 1 if cpu_bound else 0)
-    # Round by round, every worker count, every variant of the round: one fresh server each.
-    servers = [(workers, variant) for round_variants in rounds for workers in server_workers
-               for variant in round_variants]  # fmt: skip
     cells = [(users, mode) for users in concurrency for mode in modes]
-    total = 1 + len(servers) * len(cells)
+    min_runs = repeat if repeat is not None else MIN_RUNS
+    max_runs = repeat if repeat is not None else MAX_RUNS
+    per_round = len(server_workers) * len(cells)  # measurements of one variant in one round
+
+    def planned(round_no: int, round_variants: Sequence[str]) -> int:
+        """Measurements from round ``round_no`` on that are sure to happen: this round's and
+        the CPU-bound variants' rounds up to ``min_runs``."""
+        later = len(cpu_bound) * max(0, min_runs - round_no)
+        return (len(round_variants) + later) * per_round
+
+    def run_label(run: int) -> str:
+        if repeat is None:
+            return f", run {run}, until decided (at most {max_runs})"
+        return f", run {run} of {repeat}" if repeat > 1 else ""
+
+    total = 1 + planned(1, variants)
     done = 0
     cpu_count, cpu_s = calibrate_cpu_count()
     cores = usable_cores()
@@ -214,6 +259,8 @@ def run_lab(
             "open_loop_rate": open_loop_rate,
             "quick": quick,
             "repeat": repeat,
+            "min_runs": min_runs,
+            "max_runs": max_runs,
             "warmup_s": warmup,
             "timeout_s": timeout,
         },
@@ -252,42 +299,52 @@ def run_lab(
                 gen.start()
         done += 1
         runs: dict[tuple, list[dict]] = {}  # every run of every cell, in order
-        for workers, variant in servers:
-            srv = server(workers)  # fresh per variant and round: no backlog carried over
-            try:
-                start_error = _start(srv)
-                for index, (users, mode) in enumerate(cells):
-                    key = (variant, users, workers, mode)
-                    run = len(runs.get(key, [])) + 1
-                    of = (
-                        f", run {run} of {repeat}" if variant in CPU_VARIANTS and repeat > 1 else ""
-                    )
-                    progress(
-                        done,
-                        total,
-                        f"{variant}, {users} users, {plural(workers, 'worker')}, {mode} loop{of}",
-                    )
-                    spec = LoadSpec(
-                        url=f"{srv.url}/{variant}", concurrency=users, duration_s=duration,
-                        warmup_s=warmup, ramp_s=min(delay, warmup / 2), mode=mode,
-                        rate=open_loop_rate if mode == "open" else None, timeout_s=timeout,
-                        drain_s=drain,
-                    )  # fmt: skip
-                    row = new_row(variant, users, workers, threadpool, mode, open_loop_rate)
-                    if start_error:
-                        row["error"] = start_error
-                    else:
-                        last = index == len(cells) - 1
-                        start_error = _measure(gen, srv, spec, row, warnings, drain, last)
-                    runs.setdefault(key, []).append(row)
-                    keep_median(rows, runs[key])
-                    for each in rows:  # a CPU lesson compares with another row: refresh all
-                        explain(each, doc, cpu_s, cores)
-                    done += 1
-                    if checkpoint:
-                        checkpoint(doc)
-            finally:
-                srv.stop()
+        round_no, round_variants = 1, list(variants)
+        while round_variants:
+            total = done + planned(round_no, round_variants)
+            # Every worker count, every variant of the round: one fresh server each.
+            for workers, variant in [(w, v) for w in server_workers for v in round_variants]:
+                srv = server(workers)  # fresh per variant and round: no backlog carried over
+                try:
+                    start_error = _start(srv)
+                    for index, (users, mode) in enumerate(cells):
+                        key = (variant, users, workers, mode)
+                        run = len(runs.get(key, [])) + 1
+                        of = run_label(run) if variant in CPU_VARIANTS else ""
+                        progress(
+                            done,
+                            total,
+                            f"{variant}, {users} users, {plural(workers, 'worker')}, "
+                            f"{mode} loop{of}",
+                        )
+                        spec = LoadSpec(
+                            url=f"{srv.url}/{variant}", concurrency=users, duration_s=duration,
+                            warmup_s=warmup, ramp_s=min(delay, warmup / 2), mode=mode,
+                            rate=open_loop_rate if mode == "open" else None, timeout_s=timeout,
+                            drain_s=drain,
+                        )  # fmt: skip
+                        row = new_row(variant, users, workers, threadpool, mode, open_loop_rate)
+                        if start_error:
+                            row["error"] = start_error
+                        else:
+                            last = index == len(cells) - 1
+                            start_error = _measure(gen, srv, spec, row, warnings, drain, last)
+                        runs.setdefault(key, []).append(row)
+                        keep_median(rows, runs[key])
+                        for each in rows:  # a CPU lesson compares with another row: refresh all
+                            explain(each, doc, cpu_s, cores)
+                        done += 1
+                        if checkpoint:
+                            checkpoint(doc)
+                finally:
+                    srv.stop()
+            # The next round: the CPU-bound variants whose lesson still needs a run.
+            round_variants = [
+                v for v in round_variants
+                if v in CPU_VARIANTS
+                and needs_another_run(lesson_pairs(doc, v), round_no, repeat, min_runs, max_runs)
+            ]  # fmt: skip
+            round_no += 1
     progress(done, total, "done")
     warnings.extend(lab_warnings(doc, cores))
     return doc

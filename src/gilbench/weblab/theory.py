@@ -14,6 +14,10 @@ are bounded by cores: ``min(users, workers, cores) / cpu time per request``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from gilbench.analysis.recommend import MIN_GAIN, settled_from
+from gilbench.engine import stats
 from gilbench.report.format import plural
 from gilbench.report.web import verdict
 
@@ -27,6 +31,11 @@ NOISY_CORES = 0.25
 """Other processes using more than this many cores during a window get a warning."""
 BUSIER = 0.05
 """async-cpu keeping its cores this much busier than sync-cpu is worth a sentence."""
+MIN_RUNS = 2
+"""Runs (fresh servers) every CPU-bound cell gets when the lab samples until decided: the
+fewest that can settle a comparison (``analysis.recommend.settled_from``: never from one)."""
+MAX_RUNS = 6
+"""The most runs a CPU-bound cell gets when the lab samples until decided."""
 
 
 def expected_rps(
@@ -72,7 +81,8 @@ def new_row(
         "server_cpu_s": None, "generator_cpu_s": None, "other_cpu_s": None,
         "above_half_ceiling": False, "expected_rps": None, "lesson": "",
         "offered_rps": rate if mode == "open" else None,
-        "send_lag_ms_max": None, "window_s": None, "attempts": 0, "rps_runs": [], "error": None,
+        "send_lag_ms_max": None, "window_s": None, "attempts": 0, "rps_runs": [],
+        "gain": None, "gain_ci95": None, "decided": None, "error": None,
     }  # fmt: skip
 
 
@@ -104,8 +114,85 @@ def keep_median(rows: list[dict], runs: list[dict]) -> None:
     rows.append(pick)
 
 
+def scaling(runs: Sequence[float | None], base_runs: Sequence[float | None]) -> dict | None:
+    """A CPU cell's gain over its 1-worker cell, its 95% interval, and whether that settles
+    the 10% margin.
+
+    ``runs`` (N workers) and ``base_runs`` (1 worker) are the cells' ``rps_runs`` (RPS per
+    fresh server; None, a failed run, is left out). Returns ``{"gain", "gain_ci95", "decided",
+    "n"}``: ``gain`` median(runs) / median(base_runs), unitless (``stats.ratio_of_medians``;
+    the median of an even count is the mean of the middle two, so it can differ a little from
+    the ratio of the rows' RPS, which are actual runs); ``gain_ci95`` its 95% percentile-
+    bootstrap interval ``[low, high]`` (Efron; ``stats.ratio_ci95``, 2000 resamples, fixed
+    seed), both rounded to 3 decimals; ``decided`` the rule ``gilbench run`` stops sampling by
+    (``analysis.recommend.settled_from``: the interval wholly at or above 1.10 or wholly below
+    it, with at least 3 runs on the smaller side; with 2, clear of the margin by the
+    interval's own width again; with 1, never); ``n`` the runs on the smaller side. None when a
+    side has no run with RPS, or a 1-worker run has 0 RPS (no ratio).
+    """
+    ok = [float(x) for x in runs if x is not None]
+    base = [float(x) for x in base_runs if x is not None]
+    if not ok or not base or min(base) <= 0:
+        return None
+    low, high = stats.ratio_ci95(ok, base)
+    n = min(len(ok), len(base))
+    return {
+        "gain": round(stats.ratio_of_medians(ok, base), 3),
+        "gain_ci95": [round(low, 3), round(high, 3)],
+        "decided": settled_from(n, low, high),
+        "n": n,
+    }
+
+
+def lesson_pairs(doc: dict, variant: str) -> list[tuple[list, list]]:
+    """The comparisons a CPU variant's lesson rests on, as ``(rps_runs at N workers, rps_runs
+    at 1 worker)`` pairs: closed loop, the variant's highest concurrency, one pair per measured
+    worker count above 1 (the line ``format_lessons`` prints compares the most workers with 1;
+    the table's rows state each). Empty without a 1-worker row or a row above it.
+    """
+    rows = [r for r in doc["web_results"] if r["variant"] == variant and r["mode"] == "closed"]
+    if not rows:
+        return []
+    top = max(r["concurrency"] for r in rows)
+    base = _find(doc, variant, top, 1, "closed")
+    if base is None:
+        return []
+    return [
+        (list(r["rps_runs"]), list(base["rps_runs"]))
+        for r in sorted(rows, key=lambda r: r["server_workers"])
+        if r["concurrency"] == top and r["server_workers"] > 1
+    ]
+
+
+def needs_another_run(
+    pairs: Sequence[tuple[Sequence[float | None], Sequence[float | None]]],
+    runs: int,
+    repeat: int | None,
+    min_runs: int = MIN_RUNS,
+    max_runs: int = MAX_RUNS,
+) -> bool:
+    """Does a CPU-bound variant get another round (a fresh server per worker count)?
+
+    ``pairs`` are its :func:`lesson_pairs`, ``runs`` the rounds it has had. A fixed ``repeat``
+    (``--repeat N``) means exactly N rounds: True while ``runs < repeat``. Otherwise (sample
+    until decided, like ``gilbench run``): True below ``min_runs``; False at ``max_runs`` (the
+    cap: the lesson then says it is undecided); in between, True while some pair's
+    :func:`scaling` is not ``decided``. A pair without a ratio (a side with no successful run)
+    asks for nothing: another run would measure the same failure.
+    """
+    if repeat is not None:
+        return runs < repeat
+    if runs < min_runs:
+        return True
+    if runs >= max_runs:
+        return False
+    return any((found := scaling(a, b)) is not None and not found["decided"] for a, b in pairs)
+
+
 def explain(row: dict, doc: dict, cpu_s: float, cores: int) -> None:
-    """Set a row's ``expected_rps`` (RPS, 1 decimal), ``above_half_ceiling`` and ``lesson``.
+    """Set a row's ``expected_rps`` (RPS, 1 decimal), ``above_half_ceiling``, ``lesson`` and,
+    for a CPU variant's closed-loop row above 1 worker, ``gain``, ``gain_ci95`` and ``decided``
+    (:func:`scaling` against the 1-worker row at the same users; else None).
 
     Changes ``row`` in place and returns None; an open-loop row's expectation is capped at its
     offered rate.
@@ -123,6 +210,12 @@ def explain(row: dict, doc: dict, cpu_s: float, cores: int) -> None:
     row["above_half_ceiling"] = bool(
         ceiling and row["rps"] is not None and row["rps"] > ceiling / 2
     )
+    row["gain"] = row["gain_ci95"] = row["decided"] = None
+    base = _find(doc, row["variant"], users, 1, "closed")
+    if row["variant"] in CPU_VARIANTS and row["mode"] == "closed" and workers > 1 and base:
+        found = scaling(_runs_of(row), _runs_of(base))
+        if found is not None:
+            row.update(gain=found["gain"], gain_ci95=found["gain_ci95"], decided=found["decided"])
     if row["error"]:
         row["lesson"] = f"not measured: {row['error']}"
         return
@@ -194,12 +287,7 @@ def _cpu_lesson(row: dict, doc: dict, at: str, cpu_s: float, cores: int) -> str:
         text += f", its {plural(min(workers, cores), 'core')} {busy:.0%} busy"
     base = _find(doc, variant, users, 1, "closed")
     if workers > 1 and base and base["rps"]:
-        gain = row["rps"] / base["rps"]
-        text += f"; {gain:.2f}x the 1-worker {base['rps']:.0f} RPS: only processes add cores"
-        if len(runs) <= 1:
-            text += (
-                " (one server each, and fresh processes differ in speed: --repeat 3 takes a median)"
-            )
+        text += "; " + _gain_text(row, base)
     single = _find(doc, "async-cpu", users, workers, "closed") if variant == "sync-cpu" else None
     single_busy = _busy(single, cores) if single and not single["error"] else None
     if busy is not None and single_busy is not None and single_busy - busy > BUSIER:
@@ -213,6 +301,38 @@ def _cpu_lesson(row: dict, doc: dict, at: str, cpu_s: float, cores: int) -> str:
             f" (other programs took {others:.1f} cores meanwhile: measure again on a quiet machine)"
         )
     return text
+
+
+def _gain_text(row: dict, base: dict) -> str:
+    """The scaling clause of a CPU lesson: the gain over 1 worker, its interval and runs, and
+    the claim only when :func:`scaling` settled it (else: undecided, and what would decide)."""
+    if row.get("gain") is None:  # no interval (a 1-worker run at 0 RPS): the rows' ratio alone
+        return f"{row['rps'] / base['rps']:.2f}x the 1-worker {base['rps']:.0f} RPS"
+    n = min(len(_runs_of(row)), len(_runs_of(base)))
+    low, high = row["gain_ci95"]
+    text = f"{row['gain']:.2f}x the 1-worker {base['rps']:.0f} RPS"
+    if n > 1:
+        text += f" (95% CI {low:.2f}-{high:.2f}, {n} runs each)"
+    if row["decided"]:
+        if low >= MIN_GAIN:
+            return text + ": only processes add cores"
+        return text + f": more workers added less than {MIN_GAIN - 1:.0%} here"
+    why = (
+        "one run each never settles it, and fresh processes differ in speed"
+        if n == 1
+        else f"the interval holds the {MIN_GAIN - 1:.0%} margin"
+        if low < MIN_GAIN <= high
+        else f"{n} runs each are too few to settle it"
+    )
+    return (
+        f"{text}: undecided, inconclusive whether more workers add {MIN_GAIN - 1:.0%} ({why}); "
+        f"a quieter machine or more runs (--repeat {max(2 * n, MAX_RUNS)}) would decide it"
+    )
+
+
+def _runs_of(row: dict) -> list[float]:
+    """A cell's RPS per successful run: its ``rps_runs`` without failures, else its ``rps``."""
+    return [x for x in (row.get("rps_runs") or [row["rps"]]) if x is not None]
 
 
 def _busy(row: dict, cores: int) -> float | None:
