@@ -239,7 +239,7 @@ def test_default_strategies_leave_dask_out_and_say_how_to_add_it():
         asked = userbench.prepare(target, ["sequential", "dask"], requested=["dask"], workers=[2])
     finally:
         os.chdir(cwd)
-    assert "add -s dask" in prepared.plan.skip["dask"] and "dask" not in asked.plan.skip
+    assert "-s all" in prepared.plan.skip["dask"] and "dask" not in asked.plan.skip
     assert prepared.plan.tasks % 2 == 0 and prepared.plan.kind == "bench"
 
 

@@ -188,6 +188,29 @@ def test_ctrl_c_stops_everything_within_2_s_and_keeps_valid_json(tmp_path):
     assert_no_leftovers(before)
 
 
+def test_the_default_run_leaves_out_dask_and_to_thread_asyncio_and_all_brings_them(
+    tmp_path, no_leftovers
+):
+    found = {}
+    for name, extra in (("default", []), ("all", ["-s", "all"])):
+        out = tmp_path / f"{name}.json"
+        proc = run_cli(
+            "run", "-w", "cpu.count", "--count", "200000", "--workers", "2", "--samples", "1",
+            "--json", str(out), *extra, timeout=180,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        jsonschema.validate(load(out), SCHEMA)
+        found[name] = {r["strategy"]: r for r in load(out)["results"]}
+    default, every = found["default"], found["all"]
+    assert default["dask"]["status"] == "skipped"
+    assert "left out of the default run" in default["dask"]["reason"]
+    assert "-s all" in default["dask"]["reason"]
+    assert default["asyncio"]["status"] == "skipped" and "to_thread" in default["asyncio"]["reason"]
+    assert "pool" not in default  # opt-in: only when named
+    assert every["dask"]["status"] == "ok" and every["pool"]["status"] == "ok"
+    assert every["asyncio"]["status"] == "ok" and "to_thread" in every["asyncio"]["note"]
+
+
 def test_quick_run_leaves_out_what_adds_time_but_no_news_with_a_reason(tmp_path, no_leftovers):
     out = tmp_path / "quick.json"
     proc = run_cli(

@@ -130,8 +130,11 @@ def test_options_reach_only_strategies_that_declare_them(name):
 def test_select_puts_the_baseline_first_and_rejects_unknown_names():
     assert strategies.select(None) == list(strategies.DEFAULT)
     assert strategies.select(["threads"]) == [strategies.BASELINE, "threads"]
-    with pytest.raises(ValueError, match="unknown strategy 'nope'"):
+    with pytest.raises(ValueError, match="unknown strategy 'nope'.*, or all"):
         strategies.select(["threads", "nope"])
+    every = strategies.select(["threads", strategies.ALL])
+    assert every == list(strategies.NAMES) and set(strategies.DEFAULT) < set(every)
+    assert strategies.left_out("why", strategies.NAMES, [strategies.ALL]) == {}
 
 
 def test_left_out_names_only_slow_strategies_not_requested():

@@ -75,7 +75,8 @@ def _add_measure_options(p: argparse.ArgumentParser) -> None:
         "--strategy",
         action="append",
         metavar="STRATEGY",
-        help=f"repeatable; one of {', '.join(strategy_registry.NAMES)} (default: all)",
+        help=f"repeatable; one of {', '.join(strategy_registry.NAMES)}, or all (default: all "
+        "but the slow-to-start dask and the opt-in pool)",
     )
     p.add_argument(
         "--workers",
@@ -350,10 +351,12 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         html_path=args.html,
         output_format=args.format,
         services={"postgres": args.postgres_dsn} if args.postgres_dsn else {},
-        skip=strategy_registry.left_out("left out by --quick", strategy_registry.DEFAULT)
-        if args.quick and not args.strategy
-        else {},
-        native_async_only="asyncio" not in (args.strategy or []),
+        skip=strategy_registry.left_out(
+            "left out by --quick" if args.quick else "left out of the default run",
+            strategy_registry.DEFAULT,
+            args.strategy or (),
+        ),
+        native_async_only=not strategy_registry.named("asyncio", args.strategy or ()),
     )
     return execute(plan, args.json, console)
 

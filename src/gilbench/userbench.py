@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from gilbench.engine import usercall
 from gilbench.engine.projection import CallCost
 from gilbench.errors import UsageError
-from gilbench.strategies import crossing_processes, left_out
+from gilbench.strategies import crossing_processes, left_out, named
 from gilbench.workloads import Call, Workload
 
 if TYPE_CHECKING:
@@ -353,7 +353,7 @@ def prepare(
         samples=samples,
         timeout=timeout,
         start_method=start_method,
-        native_async_only="asyncio" not in requested,
+        native_async_only=not named("asyncio", requested),
         kind="bench",
         command=command,
         setup=target.setup,

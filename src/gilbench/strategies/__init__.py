@@ -53,6 +53,8 @@ REGISTRY: dict[str, type[Strategy]] = {
 NAMES: tuple[str, ...] = tuple(REGISTRY)
 # Every speedup is measured against this one, on the same tasks and interpreter.
 BASELINE = "sequential"
+# -s all: every registered strategy, the slow-to-start and opt-in ones included.
+ALL = "all"
 # What runs when no -s is given.
 DEFAULT: tuple[str, ...] = tuple(n for n, cls in REGISTRY.items() if cls.traits.in_default_set)
 # The report's colour for a strategy no longer registered (an old document's row).
@@ -66,12 +68,20 @@ def traits(name: str) -> Traits | None:
 
 
 def select(names: Sequence[str] | None) -> list[str]:
-    """The strategies to run: ``names`` (or the default set), the baseline first, no repeats.
-    Raises ValueError naming the first unknown name."""
+    """The strategies to run: ``names`` (``ALL``: every registered one; none: the default set),
+    the baseline first, registry order for ``ALL``, no repeats. Raises ValueError naming the
+    first unknown name."""
     for name in names or ():
-        if name not in REGISTRY:
-            raise ValueError(f"unknown strategy {name!r}; known: {', '.join(NAMES)}")
+        if name not in REGISTRY and name != ALL:
+            raise ValueError(f"unknown strategy {name!r}; known: {', '.join(NAMES)}, or {ALL}")
+    if names and ALL in names:
+        return list(dict.fromkeys([BASELINE, *NAMES]))
     return list(dict.fromkeys([BASELINE, *(names or DEFAULT)]))
+
+
+def named(name: str, requested: Collection[str]) -> bool:
+    """Did the user ask for ``name`` with -s (by name, or with ``-s all``)?"""
+    return name in requested or ALL in requested
 
 
 def create(name: str, **options: Any) -> Strategy:
@@ -131,8 +141,8 @@ def left_out(
     out = {}
     for name in strategies:
         slow = (t := traits(name)) and t.slow_to_start
-        if slow and name not in requested:
-            out[name] = f"{why_here}: {slow}; add -s {name} to include it"
+        if slow and not named(name, requested):
+            out[name] = f"{why_here}: {slow}; -s all (or -s {name}) includes it"
     return out
 
 

@@ -28,7 +28,7 @@ class Dask(StrategyBase):
         crosses_processes=True,
         colour="#56B4E9",
         gil_note="each Dask worker process has its own GIL",
-        slow_to_start="a Dask cluster takes about a second to start for every sample",
+        slow_to_start="a Dask cluster takes about 2 s to start and stop for every sample",
     )
 
     def __init__(self) -> None:
