@@ -329,3 +329,11 @@ def test_the_checksum_reads_bytes_and_text_as_they_are():
     assert checksum([memoryview(b"abcdef")[::2]]) == checksum([memoryview(b"ace")])
     assert checksum([{"b": {1, 2}, "a": b"x"}]) == checksum([{"a": b"x", "b": {2, 1}}])
     assert checksum([[1, 2]]) != checksum([1, 2]) != checksum([2, 1])
+
+
+def test_default_workers_start_at_two_as_sequential_is_the_one_worker_point():
+    from gilbench.userbench import default_workers
+
+    assert default_workers(2) == [2, 4]
+    assert default_workers(8) == [2, 4, 16]
+    assert all(1 not in default_workers(c) for c in (1, 2, 3, 64))

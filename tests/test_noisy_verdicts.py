@@ -13,6 +13,7 @@ import os
 import pytest
 
 from conftest import ROOT, load, run_cli
+from gilbench.engine.session import MIN_SAMPLES
 
 TESTS = os.path.join(ROOT, "tests")
 AS_THE_ISSUE = ["--workers", "2", "--tasks", "4"]
@@ -112,4 +113,4 @@ def test_huge_results_keep_to_the_budget_by_projection(tmp_path):
     samples = [r["wall_s"]["n"] for r in doc["results"] if r.get("wall_s")]
     fewer = [w for w in doc["warnings"] if w["code"] == "fewer-samples"]
     # Either every row got its minimum within the budget, or the cut says why.
-    assert min(samples) >= 3 or (fewer and "past the 26 s budget" in fewer[0]["message"])
+    assert min(samples) >= MIN_SAMPLES or (fewer and "past the 26 s budget" in fewer[0]["message"])
