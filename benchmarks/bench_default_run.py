@@ -3,11 +3,11 @@
 Run: .venv/bin/python benchmarks/bench_default_run.py [--baseline OLD.json] [--json OUT.json]
 
 Runs `gilbench run` with no options (every workload, the default strategies, the services it
-starts), then prints the command's wall time against the target (at most half of the 11.5 minutes the
-run took before sampling until decided: 345 s), the number of samples each row took, and each
-workload's verdict (decided or inconclusive). With --baseline (a results JSON of an earlier
-run) it also says, per workload, whether the verdict is the same. Nothing else should run on
-the machine meanwhile.
+starts), then prints the command's wall time against the target (at most half of the 11.5
+minutes the run took before sampling until decided: 345 s), the number of samples each row
+took, and each workload's verdict (decided or inconclusive). With --baseline (a results JSON of
+an earlier run) it also says, per workload, whether the verdict is the same. Nothing else should
+run on the machine meanwhile.
 """
 
 from __future__ import annotations
