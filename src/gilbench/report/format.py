@@ -260,6 +260,15 @@ def field(name: str, *path: Any) -> tuple[str, tuple[Any, ...]]:
     return (name, path or (name,))
 
 
+def interval_fields(name: str) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """The CSV fields ``<name>_ci95_low`` and ``<name>_ci95_high``: the two ends of the row's
+    ``<name>_ci95`` list."""
+    return (
+        field(f"{name}_ci95_low", f"{name}_ci95", 0),
+        field(f"{name}_ci95_high", f"{name}_ci95", 1),
+    )
+
+
 def shown_columns(columns: Sequence[Column], rows: Sequence[Row]) -> list[Column]:
     """The columns a table shows for ``rows``: not CSV-only, and optional ones only if they vary."""
     return [
@@ -342,8 +351,7 @@ RESULT_COLUMNS: tuple[Column, ...] = (
         speedup_cell,
         (
             field("speedup"),
-            field("speedup_ci95_low", "speedup_ci95", 0),
-            field("speedup_ci95_high", "speedup_ci95", 1),
+            *interval_fields("speedup"),
         ),
         numeric=True,
     ),
@@ -536,8 +544,7 @@ CROSS_INTERPRETER_COLUMNS: tuple[Column, ...] = (
         _lead,
         (
             field("lead"),
-            field("lead_ci95_low", "lead_ci95", 0),
-            field("lead_ci95_high", "lead_ci95", 1),
+            *interval_fields("lead"),
             field("decided"),
         ),
     ),
@@ -645,8 +652,7 @@ WEB_COLUMNS: tuple[Column, ...] = (
         _gain,
         (
             field("gain"),
-            field("gain_ci95_low", "gain_ci95", 0),
-            field("gain_ci95_high", "gain_ci95", 1),
+            *interval_fields("gain"),
             field("decided"),
         ),
         numeric=True,
@@ -745,10 +751,8 @@ COMPARE_FIELDS: tuple[tuple[str, tuple[Any, ...]], ...] = (
     field("python_b"),
     field("a_median_s"),
     field("b_median_s"),
-    field("a_ci95_low", "a_ci95", 0),
-    field("a_ci95_high", "a_ci95", 1),
-    field("b_ci95_low", "b_ci95", 0),
-    field("b_ci95_high", "b_ci95", 1),
+    *interval_fields("a"),
+    *interval_fields("b"),
     field("ratio"),
     field("factor"),
     field("direction"),
