@@ -179,6 +179,32 @@ def test_an_import_that_hangs_times_out_and_leaves_nothing_running(no_leftovers)
     assert not left, left
 
 
+def test_a_hang_names_the_option_that_set_the_timeout(no_leftovers):
+    started = time.monotonic()
+    with pytest.raises(UsageError) as caught:
+        inspect("hangs_at_import:app", ["/"], timeout=1.5, timeout_option="--startup-timeout")
+    assert time.monotonic() - started < 1.5 + 5
+    message = str(caught.value)
+    assert "importing 'hangs_at_import' did not finish in 1.5 s" in message
+    assert "the limit --startup-timeout sets" in message
+    assert message.endswith("if the import is only slow, raise --startup-timeout")
+
+
+def test_a_wsgi_app_given_as_a_dotted_attribute_is_refused_naming_the_target_to_give():
+    # Gunicorn's util.import_app parses the attribute as one name (or a call), never a.b.
+    with pytest.raises(UsageError) as caught:
+        inspect("flask_app:app.wsgi_app", ["/hello"])
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "--app flask_app:app.wsgi_app: gunicorn takes MODULE:NAME" in message
+    assert message.endswith("give --app flask_app:app (the app calls its wsgi_app)")
+    with pytest.raises(UsageError) as caught:
+        inspect("middleware_app:wsgi.app", ["/ping"])
+    assert "bind the app to a name in middleware_app (e.g. app = wsgi.app)" in str(caught.value)
+    # uvicorn follows dots: a dotted ASGI app is served.
+    assert inspect("middleware_app:app.app", ["/ping"]).interface == "asgi"
+
+
 def _cmdline(p: psutil.Process) -> str:
     try:
         return " ".join(p.cmdline())

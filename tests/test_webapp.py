@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 
 import pytest
 
@@ -17,6 +18,8 @@ from conftest import run_cli
 from gilbench.documents import load
 from gilbench.report.export import export
 from gilbench.report.html import render_html
+from gilbench.weblab import diagnose
+from gilbench.weblab.appsweep import rejected
 
 APPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sweepapps")
 FAST = ["--duration", "1", "--server-workers", "1"]
@@ -190,3 +193,100 @@ def test_a_hanging_endpoint_does_not_take_the_others_down_with_it(tmp_path, no_l
     sleep = [r for r in doc["app_results"] if r["path"] == "/sleep"]
     assert sleep and all(r["rps"] and not r["error"] for r in sleep)
     assert diagnosis(doc, "/sleep")["kind"] == "pool-capped"
+
+
+def test_an_import_slower_than_the_startup_timeout_is_one_line_and_exit_2(tmp_path, no_leftovers):
+    # slow_import sleeps 30 s at import: --startup-timeout bounds the first import too.
+    started = time.monotonic()
+    proc, doc = web_app(
+        "--app", "slow_import:app", "--path", "/", "--startup-timeout", "2", tmp_path=tmp_path,
+        timeout=60,
+    )  # fmt: skip
+    assert time.monotonic() - started < 15
+    assert proc.returncode == 2
+    line = one_line(proc.stderr)
+    assert "importing 'slow_import' did not finish in 2 s, the limit --startup-timeout" in line
+    assert line.endswith("if the import is only slow, raise --startup-timeout")
+    assert doc is None
+
+
+def test_a_flask_apps_wsgi_app_method_is_refused_naming_the_app(tmp_path, no_leftovers):
+    # Gunicorn cannot import "app.wsgi_app" (one name only): say what to give, before serving.
+    proc, doc = web_app(
+        "--app", "sweep_flask:app.wsgi_app", "--path", "/sleep", *FAST, tmp_path=tmp_path
+    )
+    assert proc.returncode == 2, proc.stderr
+    line = one_line(proc.stderr)
+    assert line.endswith("give --app sweep_flask:app (the app calls its wsgi_app)")
+    assert doc is None
+
+
+def test_a_request_the_app_rejects_is_bad_input_naming_body_and_header(tmp_path, no_leftovers):
+    proc, doc = web_app(
+        "--app", "sweep_items:app", "--path", "/items", "--method", "POST", *FAST,
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    line = one_line(proc.stderr)
+    assert "--path /items: POST /items answered HTTP 422" in line
+    assert "(the request, not the server: give the body with --body or headers with --header)" in (
+        line
+    )
+    assert "fix the endpoint" not in line and doc is None
+    # With its body (and the body's type, which FastAPI needs to read it) it is measured.
+    proc, doc = web_app(
+        "--app", "sweep_items:app", "--path", "/items", "--method", "POST",
+        "--body", '{"name": "x"}', "--header", "Content-Type: application/json",
+        "--threads", "1", "--concurrency", "1,2", *FAST, tmp_path=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert diagnosis(doc, "/items")["recommended"] is not None
+
+
+def test_requests_rejected_under_load_blame_the_load_not_the_endpoint(tmp_path, no_leftovers):
+    # /limited answers its first two requests, then 429 (a rate limit).
+    proc, doc = web_app(
+        "--app", "sweep_items:app", "--path", "/limited", "--threads", "1",
+        "--concurrency", "1,2", *FAST, tmp_path=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    line = one_line(proc.stderr)
+    assert "the server rejected the requests (HTTP 429 x" in line
+    assert "the load, not the code, is the likely cause" in line
+    assert "fix the endpoint" not in line
+    assert diagnosis(doc, "/limited")["kind"] == "failing"
+
+
+def test_the_line_for_a_rejected_first_request_points_at_what_the_request_lacks():
+    assert rejected("GET", "/nope", 404) == "--path /nope: the app answered GET /nope with HTTP 404"
+    assert rejected("PUT", "/x", 405) == "--path /x: the app answered PUT /x with HTTP 405"
+    auth = rejected("GET", "/me", 401, '{"detail":"Not authenticated"}')
+    assert auth == (
+        '--path /me: GET /me answered HTTP 401, saying {"detail":"Not authenticated"} (the '
+        "request, not the server: give its credentials with --header, e.g. --header "
+        "'Authorization: Bearer ...')"
+    )
+    assert "--header 'Content-Type: application/json'" in rejected("POST", "/x", 415)
+    # A body sent without its type: FastAPI does not read it as JSON (422).
+    untyped = rejected("POST", "/x", 422, "", '{"name": "x"}')
+    assert untyped.endswith("give the body's type with --header, e.g. --header "
+                            "'Content-Type: application/json')")  # fmt: skip
+    typed = rejected("POST", "/x", 422, "", "{}", [("content-type", "application/json")])
+    assert typed.endswith("give the body with --body or headers with --header)")
+    assert "limits its rate" in rejected("GET", "/x", 429)
+    assert ", saying" not in rejected("POST", "/x", 400, "<!doctype html>")
+    assert len(rejected("POST", "/x", 422, "x" * 500)) < 300
+
+
+def test_failures_that_are_mostly_4xx_are_said_to_be_rejections_not_broken_code():
+    def row(kinds: dict) -> dict:
+        errors = sum(kinds.values())
+        return {"mode": "closed", "concurrency": 8, "workers": 1, "threads": 1, "rps": 1.0,
+                "requests": 10, "errors": errors, "timeouts": 0, "error_kinds": kinds}  # fmt: skip
+
+    limited = diagnose.classify([row({"HTTP 429": 90})], "def", "wsgi")
+    assert limited["kind"] == "failing"
+    assert "the server rejected the requests (HTTP 429 x90)" in limited["sentence"]
+    assert "fix the endpoint" not in limited["sentence"]
+    broken = diagnose.classify([row({"HTTP 500": 60, "HTTP 429": 30})], "def", "wsgi")
+    assert broken["sentence"].endswith("fix the endpoint before tuning the server")

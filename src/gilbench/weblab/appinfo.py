@@ -25,7 +25,10 @@ import started cannot keep it alive.
 The rules, and where they come from:
 
 - **Target**: ``module:attr`` with the attribute path split on dots, as uvicorn's
-  ``uvicorn/importer.py`` (``import_from_string``) and gunicorn's ``util.import_app`` do.
+  ``uvicorn/importer.py`` (``import_from_string``) does. Gunicorn's ``util.import_app`` takes
+  one name only (or a call of one, which gilbench does not accept either), so a WSGI app given
+  as a dotted attribute is refused, naming the target to give instead (``module:app`` for a
+  Flask app's ``module:app.wsgi_app``).
 - **ASGI or WSGI**: FastAPI and Starlette apps are ASGI, Flask apps (an object with a
   ``wsgi_app``) and Django's ``WSGIHandler`` WSGI, Django's ``ASGIHandler`` ASGI. Otherwise, as
   uvicorn's ``Config.load`` decides between ASGI 3 and ASGI 2 (``uvicorn/config.py``): a class is
@@ -146,7 +149,8 @@ def inspect_app(
     method: str = "GET",
     cwd: str | None = None,
     python: str = sys.executable,
-    timeout: float = 60.0,
+    timeout: float = 30.0,
+    timeout_option: str | None = None,
 ) -> AppInfo:
     """Import ``target`` ("module:attr") with ``python`` in a child process whose working
     directory, first on its ``sys.path``, is ``cwd`` (default: this one), and say what it is
@@ -154,9 +158,12 @@ def inspect_app(
 
     The child runs in a process group of its own on gilbench's lifeline
     (``services._process.spawn``); the whole group is ended when it answers, dies or takes
-    longer than ``timeout`` seconds, so nothing the import started survives. Raises UsageError
-    (one line) for a malformed target, an import that fails or raises, a missing attribute,
-    an object that is not an ASGI or WSGI app, a child that does not finish in time or dies.
+    longer than ``timeout`` seconds (default 30, that of ``gilbench web --startup-timeout``),
+    so nothing the import started survives. ``timeout_option`` (e.g. ``"--startup-timeout"``)
+    is the option that set ``timeout``: the timeout's message names it as the one to raise.
+    Raises UsageError (one line) for a malformed target, an import that fails or raises, a
+    missing attribute, an object that is not an ASGI or WSGI app, a WSGI app given as a dotted
+    attribute (gunicorn cannot serve it), a child that does not finish in time or dies.
     """
     from gilbench.services import _process
 
@@ -191,6 +198,12 @@ def inspect_app(
         finally:
             _end_group(proc)
         if timed_out:
+            if timeout_option:
+                raise UsageError(
+                    f"importing {module!r} did not finish in {timeout:g} s, the limit "
+                    f"{timeout_option} sets (from {cwd}): if the import is only slow, "
+                    f"raise {timeout_option}"
+                )
             raise UsageError(f"importing {module!r} did not finish in {timeout:g} s (from {cwd})")
         stdout.seek(0)
         answer = _answer(stdout.read().decode(errors="replace"))
@@ -301,6 +314,8 @@ def _inspect_request(text: str) -> dict[str, Any]:
     app = _load(module_name, attr, os.getcwd())
     framework, inner = _framework(app)
     interface = _interface(app, target)
+    if interface == "wsgi" and "." in attr:
+        raise _Refusal(_dotted_wsgi(module_name, attr))
     return {
         "interface": interface,
         "framework": framework,
@@ -334,6 +349,29 @@ def _load(module_name: str, attr: str, cwd: str) -> Any:
         except BaseException as exc:
             raise _Refusal(f"getting {module_name}:{attr} raised {_describe(exc)}") from None
     return obj
+
+
+def _dotted_wsgi(module_name: str, attr: str) -> str:
+    """Why a WSGI app named by a dotted attribute (``module:app.wsgi_app``) cannot be served,
+    and the target to give instead: gunicorn's ``util.import_app`` parses the attribute as one
+    name or a call of one (``ast.Name`` or ``ast.Call``), never ``a.b``, and its worker fails
+    with "Failed to parse 'app.wsgi_app' as an attribute name or function call"."""
+    target = f"{module_name}:{attr}"
+    parent, _, last = attr.rpartition(".")
+    if last == "wsgi_app" and "." not in parent:
+        try:
+            owner = _interface(_load(module_name, parent, os.getcwd()), target)
+        except _Refusal:
+            owner = None
+        if owner == "wsgi":  # a Flask app: calling it calls its wsgi_app, middleware included
+            return (
+                f"--app {target}: gunicorn takes MODULE:NAME, not the app's wsgi_app method; "
+                f"give --app {module_name}:{parent} (the app calls its wsgi_app)"
+            )
+    return (
+        f"--app {target}: gunicorn takes MODULE:NAME, not a dotted attribute; bind the app to "
+        f"a name in {module_name} (e.g. app = {attr}) and give --app {module_name}:app"
+    )
 
 
 def _raised(module_name: str, exc: BaseException, cwd: str) -> str:

@@ -8,8 +8,9 @@ State machine of :func:`run_app`:
          gunicorn ``sync`` workers and ``gthread`` workers x threads for WSGI), cheapest first:
            a fresh server (``appserver.AppServer``), ready when every worker booted and
            the first path answers
-           -> on the first server only: one request per path (a 404/405 is bad input, exit 2;
-              a 5xx drops that path with its status, exit 1 at the end)
+           -> on the first server only: one request per path (a 4xx is bad input, exit 2:
+              404/405 a path the app does not serve, another 4xx a request it rejects; a 5xx
+              or no answer drops that path with its status, exit 1 at the end)
            -> for each path, for each concurrency (one user only on the cheapest server):
               closed-loop warm-up, window (server CPU sampled at its edges), drain, then one
               request that must come back before the next window (a backlog is not carried on)
@@ -161,8 +162,10 @@ def run_app(
     """Sweep ``target`` (``module:app`` imported from ``cwd``) and return its ``web-app``
     document (see the module doc).
 
-    Raises UsageError (exit 2) for bad values, an app that cannot be imported or is not ASGI
-    or WSGI, a path no route matches or that answers 404/405, and a taken ``port``. A server
+    Raises UsageError (exit 2) for bad values, an app that cannot be imported within
+    ``startup_timeout`` seconds or is not ASGI or WSGI, a path no route matches or whose first
+    request gets a 4xx answer (404/405, or a request the app rejects: 401, 403, 415, 422...),
+    and a taken ``port``. A server
     that does not start or a failing path is recorded in the rows (``error``) and the
     document's ``failure``; the caller exits 1. ``checkpoint(doc)`` runs after every cell.
     """
@@ -174,7 +177,10 @@ def run_app(
             check_port(port)
         except PortInUse as exc:
             raise UsageError(f"--port: {exc}") from None
-    info = inspect_app(target, list(paths), method=method, cwd=cwd)
+    info = inspect_app(
+        target, list(paths), method=method, cwd=cwd, timeout=startup_timeout,
+        timeout_option="--startup-timeout",
+    )  # fmt: skip
     for p in info.paths:
         if p.found is False:
             raise UsageError(f"--path {p.path}: no route of {target} matches {method} {p.path}")
@@ -332,17 +338,18 @@ def _fail(doc: dict, message: str) -> None:
 def _check_paths(
     srv: AppServer, live: list[str], method: str, body, headers, doc: dict, timeout: float
 ) -> bool:
-    """One request per path on the first server: 404/405 is bad input (UsageError, exit 2);
-    another non-2xx answer or none drops the path with a ``failing`` diagnosis. Returns whether
-    a request went unanswered (it may still hold a worker: the server needs a restart)."""
+    """One request per path on the first server: a 4xx answer is bad input (UsageError, exit
+    2; :func:`rejected` words it); another non-2xx answer or none drops the path with a
+    ``failing`` diagnosis. Returns whether a request went unanswered (it may still hold a
+    worker: the server needs a restart)."""
     stuck = False
     for path in list(live):
         try:
             status, text = request(srv.url + path, method, body, headers, timeout)
         except OSError as exc:
             status, text, stuck = None, str(exc), True
-        if status in (404, 405):
-            raise UsageError(f"--path {path}: the app answered {method} {path} with HTTP {status}")
+        if status is not None and 400 <= status < 500:
+            raise UsageError(rejected(method, path, status, text, body, headers))
         if status is not None and 200 <= status < 300:
             continue
         said = f"answered HTTP {status}" if status is not None else "got no answer"
@@ -356,6 +363,46 @@ def _check_paths(
         })  # fmt: skip
         _fail(doc, f"{sentence} on its first request under {srv.config.label()}")
     return stuck
+
+
+# Client errors that say what the request lacks: credentials, or the body's media type.
+_NEEDS_CREDENTIALS = (401, 403, 407)
+_NEEDS_CONTENT_TYPE = (415,)
+SHOWN_CHARS = 120  # of the rejecting answer's body, in the line
+
+
+def rejected(
+    method: str,
+    path: str,
+    status: int,
+    text: str = "",
+    body: str | None = None,
+    headers: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The one line for a 4xx answer to a path's first request (``status`` 400-499; ``text``
+    the first line of the answer's body, shown unless it is HTML; ``body`` and ``headers`` what
+    the request carried). 404 and 405: the app does not serve ``method path``; any other 4xx:
+    the app rejected the request gilbench sent, so the line points at ``--body`` and
+    ``--header`` (a body without a Content-Type: at that header; a 429: at the app's rate
+    limit), not at the endpoint."""
+    if status in (404, 405):
+        return f"--path {path}: the app answered {method} {path} with HTTP {status}"
+    typed = any(name.lower() == "content-type" for name, _ in headers)
+    if status in _NEEDS_CREDENTIALS:
+        fix = "give its credentials with --header, e.g. --header 'Authorization: Bearer ...'"
+    elif status == 429:
+        fix = "the app limits its rate: lift it to measure, or exempt these requests with --header"
+    elif status in _NEEDS_CONTENT_TYPE or (body is not None and not typed):
+        fix = "give the body's type with --header, e.g. --header 'Content-Type: application/json'"
+    else:
+        fix = "give the body with --body or headers with --header"
+    if len(text) > SHOWN_CHARS:
+        text = text[: SHOWN_CHARS - 3] + "..."
+    shown = f", saying {text}" if text and not text.startswith("<") else ""
+    return (
+        f"--path {path}: {method} {path} answered HTTP {status}{shown} (the request, not the "
+        f"server: {fix})"
+    )
 
 
 def _measure(gen, srv: AppServer, spec: LoadSpec, row: dict) -> None:

@@ -33,6 +33,7 @@ APP_CONCURRENCY = [1, 10, 50]  # one user (latency and CPU a request), a few, a 
 QUICK_APP_CONCURRENCY = [1, 50]
 APP_DURATION = 3.0
 QUICK_APP_DURATION = 1.5
+APP_STARTUP_TIMEOUT = 30.0  # s: the app's first import (inspection), then each server's start
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -131,7 +132,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     app.add_argument(
         "--startup-timeout", metavar="SECONDS", default=None,
-        help="how long a server may take to boot every worker and answer (default 30)",
+        help="how long the app's first import, then each server's booting every worker and "
+        f"answering, may take (default {APP_STARTUP_TIMEOUT:g})",
     )  # fmt: skip
 
 
@@ -210,8 +212,10 @@ def app_arguments(args: argparse.Namespace) -> dict:
     """Turn parsed options into ``appsweep.run_app`` keyword arguments (``--app`` given).
 
     Defaults: workers 1, the usable cores and twice that; threads 1,4,40; users 1,10,50; 3 s
-    windows (``--quick``: workers 1 and the cores, threads 1,40, users 1,50, 1.5 s windows). Raises
-    UsageError for a lab-only option, a value that is not a number, or a bad ``--json``."""
+    windows (``--quick``: workers 1 and the cores, threads 1,40, users 1,50, 1.5 s windows);
+    ``--startup-timeout`` :data:`APP_STARTUP_TIMEOUT` s, bounding the app's first import (its
+    inspection) and each server's start. Raises UsageError for a lab-only option, a value that
+    is not a number, or a bad ``--json``."""
     from gilbench.engine.environment import usable_cores
     from gilbench.weblab.appsweep import parse_headers
 
@@ -224,7 +228,7 @@ def app_arguments(args: argparse.Namespace) -> dict:
     port = None if args.port is None else int(_number(args.port, 0, "--port", int))
     if port is not None and not 1 <= port <= 65535:
         raise UsageError("--port must be between 1 and 65535")
-    startup = _number(args.startup_timeout, 30.0, "--startup-timeout")
+    startup = _number(args.startup_timeout, APP_STARTUP_TIMEOUT, "--startup-timeout")
     rate = (
         None if args.open_loop_rate is None else _number(args.open_loop_rate, 0, "--open-loop-rate")
     )

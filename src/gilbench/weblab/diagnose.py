@@ -20,8 +20,9 @@ throughput = concurrency / latency):
   than about one request per latency (:data:`BLOCKING_FACTOR`): something blocks the event loop,
   the post's own lesson.
 - ``async-ok``: an ``async def`` handler whose waits overlap on the event loop.
-- ``failing``: every request failed; ``undetermined``: the rows cannot say (no one-user
-  baseline, or it failed).
+- ``failing``: more than :data:`MAX_ERROR_RATE` of the requests failed (mostly 4xx answers:
+  the server rejected them under load, e.g. a rate limit; else the endpoint fails);
+  ``undetermined``: the rows cannot say (no one-user baseline, or it failed).
 
 Differences under :data:`TIE` (10%, DESIGN.md's "at least 10%") are ties: among configurations
 within 10% of the fastest, the one with the fewest processes, then threads, then the lowest
@@ -129,9 +130,20 @@ def choose(rows: Sequence[Row]) -> dict | None:
     return {"row": chosen, "fastest": fastest, "next": nxt, "gap": gap}
 
 
+def _client_errors(kinds: Mapping[str, int]) -> int:
+    """How many of the failures in ``kinds`` (``{"HTTP 429": 12, ...}``) are HTTP 4xx answers."""
+    return sum(
+        n for k, n in kinds.items() if k.startswith("HTTP 4") and k[5:].isdigit() and len(k) == 8
+    )
+
+
 def _failing(rows: Sequence[Row]) -> dict | None:
     """``failing`` when more than :data:`MAX_ERROR_RATE` of all the closed-loop requests of the
-    endpoint failed (every one, or some in every window: either way it must be fixed first)."""
+    endpoint failed (every one, or some in every window: either way it must be fixed first).
+
+    When most failures are 4xx answers (the first request was answered 2xx, or the sweep would
+    have stopped there), the server rejected requests under load (e.g. a rate limit's 429): the
+    sentence says so rather than blaming the endpoint's code."""
     measured = [r for r in rows if r.get("mode") == "closed" and not r.get("error")]
     failed = sum((r.get("errors") or 0) + (r.get("timeouts") or 0) for r in measured)
     total = failed + sum(r.get("requests") or 0 for r in measured)
@@ -145,6 +157,13 @@ def _failing(rows: Sequence[Row]) -> dict | None:
             kinds["timeout"] = kinds.get("timeout", 0) + r["timeouts"]
     said = ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
     share = "every request" if failed == total else f"{failed / total:.0%} of the requests"
+    if 2 * _client_errors(kinds) > failed:
+        return {
+            "kind": "failing",
+            "sentence": f"{share} failed: the server rejected the requests ({said}) after "
+            "answering the first one: the load, not the code, is the likely cause (a rate "
+            "limit, or a cap on clients); lift it for the measurement or lower --concurrency",
+        }
     return {
         "kind": "failing",
         "sentence": f"{share} failed ({said or 'no answer'}): "
