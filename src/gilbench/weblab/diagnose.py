@@ -31,6 +31,7 @@ p99 is recommended.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -132,9 +133,7 @@ def choose(rows: Sequence[Row]) -> dict | None:
 
 def _client_errors(kinds: Mapping[str, int]) -> int:
     """How many of the failures in ``kinds`` (``{"HTTP 429": 12, ...}``) are HTTP 4xx answers."""
-    return sum(
-        n for k, n in kinds.items() if k.startswith("HTTP 4") and k[5:].isdigit() and len(k) == 8
-    )
+    return sum(n for k, n in kinds.items() if re.fullmatch(r"HTTP 4\d\d", k))
 
 
 def _failing(rows: Sequence[Row]) -> dict | None:

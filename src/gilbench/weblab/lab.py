@@ -342,7 +342,7 @@ def run_lab(
             round_variants = [
                 v for v in round_variants
                 if v in CPU_VARIANTS
-                and needs_another_run(lesson_pairs(doc, v), round_no, repeat, min_runs, max_runs)
+                and needs_another_run(lesson_pairs(doc, v), round_no, repeat)
             ]  # fmt: skip
             round_no += 1
     progress(done, total, "done")
